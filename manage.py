@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Django's command-line utility; configuration errors print one line, not a traceback."""
+"""Django's command-line utility, with one readable line for configuration and connection errors."""
 
 import os
 import sys
@@ -17,8 +17,18 @@ def main() -> None:
         print(f"assay: configuration error: {exc}", file=sys.stderr)
         sys.exit(2)
     from django.core.management import execute_from_command_line
+    from django.db import OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
-    execute_from_command_line(sys.argv)
+    try:
+        execute_from_command_line(sys.argv)
+    except OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        print(f"assay: cannot reach the database (DATABASE_URL): {reason}", file=sys.stderr)
+        sys.exit(1)
+    except RedisConnectionError as exc:
+        print(f"assay: cannot reach Redis (REDIS_URL): {exc}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

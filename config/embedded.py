@@ -177,6 +177,29 @@ def stop_redis() -> None:
         time.sleep(0.05)
 
 
+# --- Reachability --------------------------------------------------------------------------------
+
+def check_reachable(environ: dict) -> None:
+    """Fail with one line if the database or Redis cannot be reached (before starting anything)."""
+    import psycopg
+    import redis
+
+    from .env import db_config
+
+    try:
+        cfg = db_config(environ["DATABASE_URL"])
+        psycopg.connect(dbname=cfg["NAME"], user=cfg["USER"] or None,
+                        password=cfg["PASSWORD"] or None, host=cfg["HOST"] or None,
+                        port=cfg["PORT"] or None, connect_timeout=5).close()
+    except Exception as exc:  # noqa: BLE001 - any failure is reported the same way
+        first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+        raise ServiceError(f"cannot reach the database (DATABASE_URL): {first}") from None
+    try:
+        redis.Redis.from_url(environ["REDIS_URL"], socket_connect_timeout=3).ping()
+    except Exception as exc:  # noqa: BLE001
+        raise ServiceError(f"cannot reach Redis (REDIS_URL): {exc}") from None
+
+
 # --- Putting it together ------------------------------------------------------------------------
 
 def _remember(name: str, value: str) -> None:

@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.request
 
-from .embedded import DATA_DIR, ServiceError, services
+from .embedded import DATA_DIR, ServiceError, check_reachable, services
 from .env import BASE_DIR
 
 PY = sys.executable
@@ -72,7 +72,7 @@ def _wait_ready(url: str, procs: dict, timeout: float = 90.0) -> bool:
                     return True
         except OSError:
             pass
-        time.sleep(0.25)
+        time.sleep(1.0)
     return False
 
 
@@ -113,6 +113,7 @@ def run() -> int:
             if embedded_db:
                 # A local single-box run: sign-up need not wait for a verification email.
                 env.setdefault("ACCOUNT_EMAIL_VERIFICATION", "optional")
+            check_reachable(env)
             _say("migrating the database ...")
             _manage(env, "migrate", "--noinput", "-v", "0")
             _manage(env, "collectstatic", "--noinput", "-v", "0")

@@ -117,7 +117,7 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = parse(
     "ACCOUNT_EMAIL_VERIFICATION", "str", default="optional" if DEBUG else "mandatory")
-ACCOUNT_FORMS = {"signup": "tenants.forms.SignupForm"}
+ACCOUNT_SIGNUP_FORM_CLASS = "tenants.forms.SignupForm"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 
 # Email (EMAIL_URL in django-environ form: smtp://user:pass@host:port, consolemail://, ...).

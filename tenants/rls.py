@@ -90,6 +90,9 @@ def apply(using: str = "default") -> None:
 
 def on_post_migrate(sender, using="default", **kwargs) -> None:
     # post_migrate fires once per app after the whole run, when every table exists; doing the
-    # work for one sender is enough.
-    if sender.name == "tenants":
+    # work for one sender is enough. `flush` (tests) emits it too, as the app role, which may not
+    # alter tables; the policies are already in place then.
+    from .db import owner_mode_active
+
+    if sender.name == "tenants" and owner_mode_active():
         apply(using)

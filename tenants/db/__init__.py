@@ -11,6 +11,15 @@ def owner_mode_active() -> bool:
     return _owner_mode
 
 
+def set_owner_mode(active: bool) -> None:
+    """Imperative form of owner_mode(), for test-session set-up and tear-down."""
+    global _owner_mode
+    from django.db import connections
+
+    connections.close_all()
+    _owner_mode = active
+
+
 @contextlib.contextmanager
 def owner_mode():
     """Connect as the database owner (DATABASE_OWNER_URL, else DATABASE_URL's own user).

@@ -29,6 +29,9 @@ SET_CONTEXT_SQL = (
 )
 
 
+TRANSACTION_CONTROL = ("SAVEPOINT ", "ROLLBACK TO SAVEPOINT ", "RELEASE SAVEPOINT ")
+
+
 def _as_setting(value) -> str:
     return "" if value is None else str(value)
 
@@ -85,7 +88,8 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
         self._tenant_applied = state
 
     def _apply_tenant(self, execute, sql, params, many, ctx):
-        if owner_mode_active():
+        # Savepoint control must run as is: after an error the transaction accepts nothing else.
+        if owner_mode_active() or sql.startswith(TRANSACTION_CONTROL):
             return execute(sql, params, many, ctx)
         state = context.current()
         raw_cursor = ctx["cursor"].cursor
