@@ -86,6 +86,9 @@ def _pg_running() -> bool:
 
 def start_postgres() -> tuple[str, bool]:
     """Start (or find) the embedded server; return (DATABASE_URL, started_by_us)."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")  # pgserver's lock dir fallback
     import pgserver  # imported lazily: only the embedded path needs it
 
     already = _pg_running()
