@@ -35,6 +35,9 @@ def pytest_configure(config):
 
     if not settings.configured:
         return
+    # The manifest storage needs `collectstatic`; tests render templates without running it.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     url = _test_redis_url(settings.REDIS_URL)
     settings.REDIS_URL = url
     settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = url
