@@ -3,9 +3,8 @@
 Why: `make run` and `make test` must work on a fresh machine with nothing installed. When
 DATABASE_URL / REDIS_URL are set, those servers are used and nothing is started here.
 
-The servers are real, shared by every process of the checkout (web, worker, beat, tests) and
-outlive no one by accident: whoever started a server stops it; a process that found one already
-running (a second `make test` beside `make run`) leaves it alone. Local secrets (SECRET_KEY,
+The servers are real and shared by every process of the checkout (web, worker, beat, tests):
+the last process using them stops them (see services()). Local secrets (SECRET_KEY,
 SECRET_ENCRYPTION_KEYS) are generated once into `.data/local.json` so sessions survive restarts.
 
 CLI: `python -m config.embedded exec -- CMD...` runs CMD with the services up and the variables
@@ -211,34 +210,69 @@ def _remember(name: str, value: str) -> None:
     _write_local(values)
 
 
-@contextlib.contextmanager
-def services(environ: dict | None = None, *, adopt: bool = False):
-    """Ensure DATABASE_URL, REDIS_URL and local secrets are in `environ`; stop what we started.
+CLIENTS_DIR = DATA_DIR / "clients"
+CLIENTS_LOCK = DATA_DIR / "clients.lock"
 
-    `adopt`: also stop servers found running (leftovers of a killed `make run`, whose lock the
-    caller now holds).
+
+@contextlib.contextmanager
+def _clients_lock():
+    """Serialise start/stop decisions between processes sharing the embedded servers."""
+    import fcntl
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    with open(CLIENTS_LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _live_clients() -> list[int]:
+    pids = []
+    for entry in CLIENTS_DIR.glob("*"):
+        try:
+            pid = int(entry.name)
+            os.kill(pid, 0)
+            pids.append(pid)
+        except (ValueError, OSError):
+            entry.unlink(missing_ok=True)  # a client that died without unregistering
+    return pids
+
+
+@contextlib.contextmanager
+def services(environ: dict | None = None):
+    """Ensure DATABASE_URL, REDIS_URL and local secrets are in `environ` for the duration.
+
+    Embedded servers are shared by every process of the checkout that uses them (`make run`,
+    `make test`, `config.embedded exec`); each registers itself, and the last one to leave stops
+    them, so one finishing never pulls the database from under another. Servers left running by a
+    killed process are adopted the same way.
     """
     environ = os.environ if environ is None else environ
-    started: list = []
+    embedded: list[tuple] = []
+    me = CLIENTS_DIR / str(os.getpid())
     try:
-        for name, value in local_secrets().items():
-            environ.setdefault(name, value)
-        if not environ.get("DATABASE_URL"):
-            url, ours = start_postgres()
-            environ["DATABASE_URL"] = url
-            _remember("DATABASE_URL", url)
-            if ours or adopt:
-                started.append(stop_postgres)
-        if not environ.get("REDIS_URL"):
-            url, ours = start_redis()
-            environ["REDIS_URL"] = url
-            _remember("REDIS_URL", url)
-            if ours or adopt:
-                started.append(stop_redis)
+        with _clients_lock():
+            for name, value in local_secrets().items():
+                environ.setdefault(name, value)
+            if not environ.get("DATABASE_URL"):
+                environ["DATABASE_URL"] = start_postgres()[0]
+                _remember("DATABASE_URL", environ["DATABASE_URL"])
+                embedded.append(stop_postgres)
+            if not environ.get("REDIS_URL"):
+                environ["REDIS_URL"] = start_redis()[0]
+                _remember("REDIS_URL", environ["REDIS_URL"])
+                embedded.append(stop_redis)
+            if embedded:
+                CLIENTS_DIR.mkdir(parents=True, exist_ok=True)
+                me.touch()
         yield environ
     finally:
-        for stop in reversed(started):
-            stop()
+        if embedded:
+            with _clients_lock():
+                me.unlink(missing_ok=True)
+                others = [pid for pid in _live_clients() if pid != os.getpid()]
+                if not others:
+                    for stop in reversed(embedded):
+                        stop()
 
 
 def _exec(argv: list[str]) -> int:

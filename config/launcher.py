@@ -6,7 +6,7 @@ runserver with DEV=1), a Celery worker and beat, waits for /readyz, and prints t
 demo login. Ctrl-C (or any child dying) stops everything it started, servers included.
 
 A second `make run` in the same checkout says so and exits non-zero; a lock left by a killed run
-is released by the kernel, and the servers it left behind are adopted and stopped at the end.
+is released by the kernel, and the servers it left behind are adopted (config/embedded.py).
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def run() -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     try:
-        with services(adopt=True) as environ:
+        with services() as environ:
             env = dict(environ)
             env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
             if embedded_db:

@@ -49,9 +49,17 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    # Create and migrate the test database as the owner (see tenants/db/__init__.py).
+    from django.db import connections
+
     from tenants.db import set_owner_mode
 
+    # One test database per pytest process, so two runs side by side never drop each other's.
+    for alias in connections:
+        settings_dict = connections[alias].settings_dict
+        test = settings_dict.setdefault("TEST", {})
+        base = test.get("NAME") or f"test_{settings_dict['NAME']}"
+        test["NAME"] = f"{base}_{os.getpid()}"
+    # Create and migrate the test database as the owner (see tenants/db/__init__.py).
     set_owner_mode(True)
 
 

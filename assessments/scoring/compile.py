@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -186,6 +186,12 @@ def compile_uncached(test: Mapping[str, Any]) -> CompiledTest:
     dimensions = tuple(
         _compile_dimension(raw, i, counts[i], kind, where) for i, raw in enumerate(raw_dims)
     )
+    if test.get("evidence") == "experimental":
+        # Experimental tests report raw scores only, whatever norms their file carries: their
+        # norms (if any) have not met the catalog's standard, so no percentile may leave Assay.
+        dimensions = tuple(
+            replace(d, norm_mean=None, norm_sd=None, norm_source=None, sem_t=None,
+                    ci90_half_width=None) for d in dimensions)
 
     primary_key = test.get("primary_dimension")
     primary = None
