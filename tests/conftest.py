@@ -38,6 +38,7 @@ def pytest_configure(config):
     # The manifest storage needs `collectstatic`; tests render templates without running it.
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise expects it
     url = _test_redis_url(settings.REDIS_URL)
     settings.REDIS_URL = url
     settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = url
