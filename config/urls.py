@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("orgs/", include("tenants.urls")),
+    path("integrations/", include("integrations.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

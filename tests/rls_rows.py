@@ -40,3 +40,48 @@ ROW_FACTORIES = {
     "tenants.ApiKey": api_key,
     "tenants.AuditLog": audit_log,
 }
+
+
+# --- integrations ---------------------------------------------------------------------------------
+
+def connection(org):
+    from integrations.models import Connection
+
+    return Connection.objects.create(org=org, provider="lever", name=f"c{next(_n)}",
+                                     webhook_secret="s3cret", credentials='{"access_token": "t"}')
+
+
+def stage_mapping(org):
+    from integrations.models import StageMapping
+
+    return StageMapping.objects.create(org=org, connection=connection(org), stage_id="stage",
+                                       tests=["big-five-mini-ipip-20"])
+
+
+def inbound_event(org):
+    from integrations.models import InboundEvent
+
+    return InboundEvent.objects.create(org=org, connection=connection(org), event_type="x",
+                                       dedupe_key=str(next(_n)), body="{}")
+
+
+def delivery(org):
+    from integrations.models import Delivery
+
+    return Delivery.objects.create(org=org, connection=connection(org), kind="test",
+                                   key=f"test:{next(_n)}")
+
+
+def delivery_attempt(org):
+    from integrations.models import DeliveryAttempt
+
+    return DeliveryAttempt.objects.create(org=org, delivery=delivery(org))
+
+
+ROW_FACTORIES.update({
+    "integrations.Connection": connection,
+    "integrations.StageMapping": stage_mapping,
+    "integrations.InboundEvent": inbound_event,
+    "integrations.Delivery": delivery,
+    "integrations.DeliveryAttempt": delivery_attempt,
+})

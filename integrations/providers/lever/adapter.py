@@ -1,0 +1,150 @@
+"""Lever behind our provider interface: a client per connection, and stage changes → invitations.
+
+Everything Lever-specific (field names, response shapes, token rotation) stays in this package;
+the rest of Assay sees Connections, StageMappings, Invitations and Deliveries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from config.redis import redis_client
+from integrations.errors import NotFound
+from integrations.http import build_user_agent
+from integrations.ratelimit import TokenBucket
+
+from .client import LeverClient, LeverOAuthApp, TokenSet
+
+log = logging.getLogger("integrations.lever")
+
+# Invitations in these states are "open": a stage change for the same opportunity and mapping
+# does not create another one.
+OPEN_STATUSES = ("created", "sent", "opened", "started")
+
+
+def api_url(connection) -> str:
+    return connection.config.get("api_url") or settings.LEVER_API_URL
+
+
+def oauth_app(connection) -> LeverOAuthApp:
+    return LeverOAuthApp(
+        client_id=connection.config.get("client_id") or settings.LEVER_CLIENT_ID,
+        client_secret=connection.config.get("client_secret") or settings.LEVER_CLIENT_SECRET,
+        auth_url=connection.config.get("auth_url") or settings.LEVER_AUTH_URL,
+    )
+
+
+def load_tokens(connection) -> dict:
+    return json.loads(connection.credentials) if connection.credentials else {}
+
+
+def save_tokens(connection, tokens: TokenSet) -> None:
+    """Persist a rotated token pair at once: the old refresh token is already spent."""
+    from integrations.models import Connection
+
+    stored = load_tokens(connection)
+    stored.update(access_token=tokens.access_token, expires_at=tokens.expires_at)
+    if tokens.refresh_token:
+        stored["refresh_token"] = tokens.refresh_token
+    connection.credentials = json.dumps(stored)
+    with transaction.atomic():
+        Connection.objects.filter(pk=connection.pk).update(credentials=connection.credentials)
+
+
+def client_for(connection) -> LeverClient:
+    tokens = load_tokens(connection)
+    bucket = TokenBucket(redis_client())
+    return LeverClient(
+        api_url(connection),
+        tokens.get("access_token"),
+        refresh_token=tokens.get("refresh_token"),
+        expires_at=tokens.get("expires_at"),
+        api_key=tokens.get("api_key"),
+        oauth=oauth_app(connection),
+        on_token_refresh=lambda new: save_tokens(connection, new),
+        user_agent=build_user_agent("1", settings.SITE_URL),
+        rate_limiter=bucket.limiter(f"lever:{connection.public_id}"),
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    opportunity_id: str
+    email: str
+    first_name: str
+    last_name: str
+    posting_ids: tuple[str, ...]
+
+
+def candidate_from(opportunity: dict) -> Candidate | None:
+    """The person to invite, or None when Lever gives us no one to email."""
+    emails = [e for e in opportunity.get("emails") or [] if isinstance(e, str) and "@" in e]
+    if not emails or opportunity.get("isAnonymized"):
+        return None
+    first, _, last = (opportunity.get("name") or "").strip().partition(" ")
+    postings = []
+    for application in opportunity.get("applications") or []:
+        posting = application.get("posting") if isinstance(application, dict) else None
+        if isinstance(posting, dict):
+            posting = posting.get("id")
+        if posting:
+            postings.append(str(posting))
+    return Candidate(opportunity["id"], emails[0], first, last, tuple(postings))
+
+
+def handle_stage_change(event) -> str:
+    """Create invitations for a `candidateStageChange`; return what happened, for the admin."""
+    from assessments.invitations import InvitationError, create_invitation
+    from assessments.models import Invitation
+    from integrations.models import StageMapping
+
+    data = json.loads(event.body)["data"]
+    connection = event.connection
+    mappings = list(StageMapping.objects.filter(connection=connection, is_active=True,
+                                                stage_id=data["toStageId"]))
+    if not mappings:
+        return f"stage {data['toStageId']} is not mapped to tests"
+    try:
+        opportunity = client_for(connection).get_opportunity(data["opportunityId"])
+    except NotFound:
+        return f"opportunity {data['opportunityId']} no longer exists in Lever (deleted)"
+    candidate = candidate_from(opportunity)
+    if candidate is None:
+        return f"opportunity {data['opportunityId']} has no email address (or is anonymized)"
+
+    outcomes = []
+    for mapping in mappings:
+        if mapping.posting_id and mapping.posting_id not in candidate.posting_ids:
+            outcomes.append(f"mapping {mapping.pk}: posting does not match")
+            continue
+        open_ones = Invitation.objects.filter(
+            source="lever", status__in=OPEN_STATUSES,
+            source_ref__connection_id=str(connection.public_id),
+            source_ref__opportunity_id=candidate.opportunity_id,
+            source_ref__mapping_id=mapping.pk)
+        if open_ones.exists():
+            outcomes.append(f"mapping {mapping.pk}: an invitation is already open")
+            continue
+        try:
+            invitation, _ = create_invitation(
+                connection.org, tests=list(mapping.tests), source="lever",
+                candidate={"email": candidate.email, "first_name": candidate.first_name,
+                           "last_name": candidate.last_name,
+                           "external_id": candidate.opportunity_id},
+                source_ref={"connection_id": str(connection.public_id),
+                            "opportunity_id": candidate.opportunity_id,
+                            "mapping_id": mapping.pk, "stage_id": data["toStageId"]},
+                sandbox=connection.is_sandbox, expires_in_days=mapping.expires_in_days)
+        except InvitationError as exc:
+            outcomes.append(f"mapping {mapping.pk}: {exc}")
+            continue
+        outcomes.append(f"mapping {mapping.pk}: invitation {invitation.public_id} created")
+        log.info("integrations.lever.invitation.created connection=%s opportunity=%s "
+                 "invitation=%s", connection.public_id, candidate.opportunity_id,
+                 invitation.public_id)
+    return "; ".join(outcomes)
