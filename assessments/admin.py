@@ -1,6 +1,21 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Prefetch
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
-from .models import CatalogTest
+from tenants.admin_base import OrgScopedAdmin
+
+from .forms import ManualInvitationForm
+from .invitations import (
+    InvitationError,
+    cancel_invitation,
+    candidate_url,
+    create_invitation,
+    resend_invitation,
+)
+from .models import Attempt, Candidate, CatalogTest, Invitation, InvitationTest, Result, Source
 
 
 @admin.register(CatalogTest)
@@ -30,3 +45,221 @@ class CatalogTestAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AttemptInline(ReadOnlyMixin, admin.TabularInline):
+    model = Attempt
+    fields = ["test", "status", "started_at", "deadline_at", "completed_at", "answers"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "Tests and attempts"
+
+    def has_view_permission(self, request, obj=None):
+        return True  # whoever may view the invitation (OrgScopedAdmin's role check) sees these
+
+    def get_queryset(self, request):
+        return (super().get_queryset(request)
+                .select_related("invitation_test__catalog_test")
+                .defer("invitation_test__catalog_test__definition")
+                .order_by("invitation_test__position"))
+
+    @admin.display(description="Test")
+    def test(self, obj):
+        return str(obj.invitation_test)
+
+    @admin.display(description="Answers")
+    def answers(self, obj):
+        return obj.responses.count()
+
+
+@admin.register(Invitation)
+class InvitationAdmin(OrgScopedAdmin):
+    list_display = ["candidate", "status", "test_names", "source", "sandbox", "created_at",
+                    "sent_at", "completed_at", "expires_at"]
+    list_filter = ["status", "source", "sandbox", "created_at"]
+    search_fields = ["candidate__email", "candidate__first_name", "candidate__last_name",
+                     "external_id", "public_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["candidate"]
+    actions = ["resend", "cancel"]
+    inlines = [AttemptInline]
+    readonly_fields = [
+        "public_id", "candidate", "source", "source_ref", "external_id", "sandbox", "locale",
+        "status", "created_at", "sent_at", "opened_at", "started_at", "completed_at",
+        "expired_at", "cancelled_at", "delivery_failed_at", "expires_at", "extra_time_percent",
+        "redirect_url", "consented_at", "reminder_sent_at", "last_email_error", "created_by"]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        tests = InvitationTest.objects.select_related("catalog_test").defer(
+            "catalog_test__definition").order_by("position")
+        return super().get_queryset(request).prefetch_related(Prefetch("tests", queryset=tests))
+
+    @admin.display(description="Tests")
+    def test_names(self, obj):
+        return ", ".join(t.catalog_test.name for t in obj.tests.all())
+
+    def has_change_permission(self, request, obj=None):
+        return False  # invitations change only through the actions and the candidate
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # "Add" is the manual invitation form, which goes through create_invitation ---------------
+    def get_urls(self):
+        return [path("add/", self.admin_site.admin_view(self.new_invitation),
+                     name="assessments_invitation_add")] + super().get_urls()
+
+    def new_invitation(self, request):
+        if not self.has_add_permission(request):
+            return TemplateResponse(request, "assessments/admin/forbidden.html", status=403)
+        if request.org is None:
+            messages.error(request, "Choose an organization first (Switch organization).")
+            return redirect("admin:assessments_invitation_changelist")
+        form = ManualInvitationForm(request.POST or None)
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    invitation, raw = create_invitation(
+                        request.org,
+                        candidate={"email": data["email"], "first_name": data["first_name"],
+                                   "last_name": data["last_name"]},
+                        tests=data["tests"], source=Source.MANUAL, sandbox=data["sandbox"],
+                        expires_in_days=data["expires_in_days"],
+                        extra_time_percent=data["extra_time_percent"],
+                        redirect_url=data["redirect_url"], send_email=data["send_email"],
+                        created_by=request.user)
+                except InvitationError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    sent = "An email with the link is on its way. " if data["send_email"] else ""
+                    messages.success(request, format_html(
+                        "Invitation created for {}. {}Candidate link (shown once): {}",
+                        invitation.candidate.email, sent, candidate_url(raw)))
+                    return redirect(reverse("admin:assessments_invitation_change",
+                                            args=[invitation.pk]))
+            status = 400
+        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+                   "title": "New manual invitation"}
+        return TemplateResponse(request, "assessments/admin/new_invitation.html", context,
+                                status=status)
+
+    # Actions -----------------------------------------------------------------------------------
+    @admin.action(description="Resend the invitation (new link, new email)")
+    def resend(self, request, queryset):
+        if not self._can_write(request):
+            messages.error(request, "Your role may not resend invitations.")
+            return
+        done = 0
+        for invitation in queryset:
+            try:
+                resend_invitation(invitation)
+                done += 1
+            except InvitationError as exc:
+                messages.warning(request, f"{invitation.candidate.email}: {exc.message}")
+        if done:
+            messages.success(request, f"Resent {done} invitation(s).")
+
+    @admin.action(description="Cancel the invitation (the link stops working)")
+    def cancel(self, request, queryset):
+        if not self._can_write(request):
+            messages.error(request, "Your role may not cancel invitations.")
+            return
+        done = 0
+        for invitation in queryset:
+            try:
+                done += cancel_invitation(invitation)
+            except InvitationError as exc:
+                messages.warning(request, f"{invitation.candidate.email}: {exc.message}")
+        if done:
+            messages.success(request, f"Cancelled {done} invitation(s).")
+
+
+@admin.register(Candidate)
+class CandidateAdmin(OrgScopedAdmin):
+    list_display = ["email", "first_name", "last_name", "external_id", "created_at"]
+    search_fields = ["email", "first_name", "last_name", "external_id"]
+    readonly_fields = ["created_at"]
+
+    def has_add_permission(self, request):
+        return False  # candidates come with invitations
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # erasure is a GDPR flow with an audit trail, not a delete button
+
+
+@admin.register(Result)
+class ResultAdmin(ReadOnlyMixin, OrgScopedAdmin):
+    list_display = ["candidate", "test", "overall", "flags", "sandbox", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["invitation__candidate__email", "public_id", "invitation__public_id"]
+    list_select_related = ["invitation__candidate", "catalog_test"]
+    fields = ["public_id", "invitation", "test", "created_at", "overall", "flags",
+              "dimension_table", "norms"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("catalog_test__definition")
+
+    @admin.display(description="Candidate")
+    def candidate(self, obj):
+        return obj.invitation.candidate
+
+    @admin.display(description="Test")
+    def test(self, obj):
+        return obj.envelope["test"]["name"]
+
+    @admin.display(description="Sandbox", boolean=True)
+    def sandbox(self, obj):
+        return obj.envelope.get("sandbox", False)
+
+    @admin.display(description="Overall")
+    def overall(self, obj):
+        overall = obj.envelope.get("overall")
+        if not overall:
+            return "—"
+        return f"{overall['score'] if overall['score'] is not None else '—'} ({overall['label']})"
+
+    @admin.display(description="Quality flags")
+    def flags(self, obj):
+        return ", ".join(obj.envelope["quality"]["flags"]) or "none"
+
+    @admin.display(description="Norms")
+    def norms(self, obj):
+        norms = obj.envelope["norms"]
+        return f"{norms.get('group') or '—'} ({norms.get('source') or 'no source'})"
+
+    @admin.display(description="Dimensions")
+    def dimension_table(self, obj):
+        def show(value):
+            if value is None:
+                return "—"
+            if isinstance(value, list):
+                return "–".join(str(v) for v in value)
+            return str(value)
+
+        columns = [("name", "Dimension"), ("score", "Score"), ("percentile", "Percentile"),
+                   ("t_score", "T"), ("ci90_t", "90 % CI (T)"), ("sten", "Sten"),
+                   ("band", "Band"), ("raw", "Raw"), ("items_answered", "Answered"),
+                   ("items_total", "Items")]
+        head = format_html_join("", "<th scope=\"col\">{}</th>", ((label,) for _, label in columns))
+        rows = format_html_join("", "<tr>{}</tr>", (
+            (format_html_join("", "<td>{}</td>", ((show(dim.get(key)),) for key, _ in columns)),)
+            for dim in obj.envelope["dimensions"]))
+        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+                           head, rows)

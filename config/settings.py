@@ -137,6 +137,16 @@ DATA_RETENTION_DAYS = parse("DATA_RETENTION_DAYS", "int", default=90)
 if DATA_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("DATA_RETENTION_DAYS is malformed: it must be at least 1")
 
+# Candidate experience (assessments/): reminder timing and per-IP rate limits of the anonymous
+# candidate pages ("<count>/<s|m|h>", fixed windows in Redis; assessments/ratelimit.py).
+INVITATION_REMINDER_DAYS = parse("INVITATION_REMINDER_DAYS", "int", default=3)
+CANDIDATE_TOKEN_RATE_LIMIT = parse("CANDIDATE_TOKEN_RATE_LIMIT", "str", default="30/m")
+CANDIDATE_ANSWER_RATE_LIMIT = parse("CANDIDATE_ANSWER_RATE_LIMIT", "str", default="600/m")
+for _name in ("CANDIDATE_TOKEN_RATE_LIMIT", "CANDIDATE_ANSWER_RATE_LIMIT"):
+    _count, _, _period = vars()[_name].partition("/")
+    if not _count.strip().isdigit() or _period.strip() not in ("s", "m", "h"):
+        raise ImproperlyConfigured(f"{_name} is malformed: use <count>/<s|m|h>, e.g. 30/m")
+
 # Lever
 LEVER_API_URL = parse("LEVER_API_URL", "str", default="https://api.lever.co/v1")
 LEVER_AUTH_URL = parse("LEVER_AUTH_URL", "str", default="https://auth.lever.co")

@@ -42,6 +42,87 @@ ROW_FACTORIES = {
 }
 
 
+# --- assessments (candidate experience) ----------------------------------------------------------
+
+def catalog_test(slug: str = "big-five-mini-ipip-20", **overrides):
+    """A CatalogTest row from a shipped catalog file (not tenant-owned; created once per slug).
+
+    `overrides` change the definition (e.g. time_limit_seconds) under a derived slug, for tests
+    that need a catalog entry the shipped files do not have; shipped files are never altered.
+    """
+    import json
+
+    from assessments.catalog_loader import CATALOG_DIR, _fields, content_hash
+    from assessments.models import CatalogTest
+
+    data = json.loads((CATALOG_DIR / f"{slug}.json").read_text(encoding="utf-8"))
+    if overrides:
+        data.update(overrides)
+        data["slug"] = overrides.get("slug", f"{slug}-variant")
+    existing = CatalogTest.objects.filter(slug=data["slug"], is_current=True).first()
+    if existing is not None:
+        return existing
+    return CatalogTest.objects.create(slug=data["slug"], version=str(data["version"]),
+                                      is_current=True, **_fields(data, content_hash(data)))
+
+
+def candidate(org):
+    from assessments.models import Candidate
+
+    return Candidate.objects.create(org=org, email=f"cand{next(_n)}@rls.test")
+
+
+def invitation(org, tests=None, **kwargs):
+    from assessments.invitations import create_invitation
+
+    if tests is None:
+        tests = [catalog_test().slug]
+    kwargs.setdefault("send_email", False)
+    kwargs.setdefault("source", "manual")
+    return create_invitation(org, candidate={"email": f"inv{next(_n)}@rls.test"}, tests=tests,
+                             **kwargs)[0]
+
+
+def invitation_test(org):
+    return invitation(org).tests.get()
+
+
+def attempt(org):
+    return invitation(org).attempts.get()
+
+
+def response(org):
+    from assessments.models import Response
+
+    return Response.objects.create(org=org, attempt=attempt(org), item_id="MINI-01", value="3")
+
+
+def result(org):
+    from assessments import attempts
+    from assessments.models import InvitationStatus
+
+    inv = invitation(org)
+    inv.status = InvitationStatus.OPENED
+    inv.save(update_fields=["status"])
+    att = inv.attempts.select_related("invitation__candidate",
+                                      "invitation_test__catalog_test").get()
+    layout = attempts.layout_for(att.invitation_test.catalog_test)
+    attempts.start(att, layout)
+    for number, page in enumerate(layout.pages, start=1):
+        attempts.save_answers(att, layout, {item.id: "4" for item in page}, page=number)
+    return attempts.close(att)
+
+
+ROW_FACTORIES.update({
+    "assessments.Candidate": candidate,
+    "assessments.Invitation": invitation,
+    "assessments.InvitationTest": invitation_test,
+    "assessments.Attempt": attempt,
+    "assessments.Response": response,
+    "assessments.Result": result,
+})
+
+
 # --- integrations ---------------------------------------------------------------------------------
 
 def connection(org):
