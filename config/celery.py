@@ -24,6 +24,7 @@ app.conf.beat_schedule = {
     # Filled in by later work (sweeper, reconciliation, retention, reminders); the heartbeat
     # proves beat itself is alive.
     "beat-heartbeat": {"task": "tenants.beat_heartbeat", "schedule": 30.0},
+    "integrations-sweep": {"task": "integrations.sweep", "schedule": 60.0},
     # Candidate experience: expire invitations and close timed attempts past their deadline;
     # one reminder per invitation INVITATION_REMINDER_DAYS before it expires.
     "assessments-expire-invitations": {"task": "assessments.expire_invitations",

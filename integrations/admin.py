@@ -60,9 +60,23 @@ class DeliveryAdmin(OrgScopedAdmin):
     readonly_fields = ["connection", "kind", "key", "payload", "status", "attempts",
                        "next_attempt_at", "enqueued_at", "delivered_at", "last_error",
                        "created_at"]
+    actions = ["retry_now"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.action(description="Retry selected deliveries now")
+    def retry_now(self, request, queryset):
+        from .outbox import retry_now
+
+        if not self._can_write(request):
+            self.message_user(request, "Your role may not retry deliveries.", level="error")
+            return
+        count = 0
+        for delivery in queryset.exclude(status="delivered"):
+            retry_now(delivery)
+            count += 1
+        self.message_user(request, f"{count} delivery(ies) queued again.")

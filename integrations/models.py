@@ -106,13 +106,15 @@ class InboundEvent(TenantModel):
     status = models.CharField(max_length=20, choices=InboundStatus.choices,
                               default=InboundStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.TextField(blank=True, help_text="What processing did, or why it did not.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["connection", "dedupe_key"],
                                                name="inbound_event_once")]
-        indexes = [models.Index(fields=["org", "status", "received_at"], name="inbound_pending")]
+        indexes = [models.Index(fields=["org", "status", "next_attempt_at"],
+                                name="inbound_due")]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.dedupe_key}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.db import transaction
@@ -47,6 +48,8 @@ def process_inbound_event(self, event_id: int, *, org_id: int) -> str:
                 event.connection.status = "needs_reconnect"
                 event.connection.save(update_fields=["status"])
             countdown = getattr(exc, "retry_after", None) or backoff(self.request.retries)
+            event.next_attempt_at = timezone.now() + timedelta(seconds=countdown + 60)
+            event.save(update_fields=["next_attempt_at"])
             transaction.on_commit(lambda: self.retry(countdown=countdown, throw=False))
             return event.outcome
         except PermanentProviderError as exc:
@@ -58,3 +61,42 @@ def process_inbound_event(self, event_id: int, *, org_id: int) -> str:
         event.save(update_fields=["status", "outcome", "attempts", "processed_at"])
     log.info("integrations.inbound.%s event=%s: %s", event.status, event.pk, event.outcome)
     return event.outcome
+
+
+@shared_task(name="integrations.send_delivery", base=TenantTask, acks_late=True)
+def send_delivery(delivery_id: int, *, org_id: int) -> None:
+    from .models import Delivery
+    from .outbox import attempt, send_later
+
+    wait = attempt(delivery_id)
+    if wait is not None:
+        send_later(Delivery(pk=delivery_id, org_id=org_id), countdown=wait)
+
+
+SWEEP_GRACE = 60  # seconds a due item may wait for its own message before the sweeper steps in
+
+
+@shared_task(name="integrations.sweep", ignore_result=True)
+def sweep() -> int:
+    """Re-enqueue due deliveries and inbound events whose Celery message was lost."""
+    from tenants.context import platform_context
+
+    from .models import Delivery, DeliveryStatus, InboundEvent, InboundStatus
+    from .outbox import send_later
+
+    cutoff = timezone.now() - timedelta(seconds=SWEEP_GRACE)
+    count = 0
+    with platform_context("outbox sweeper"):
+        for delivery in Delivery.objects.filter(status=DeliveryStatus.PENDING,
+                                                next_attempt_at__lte=cutoff)[:500]:
+            send_later(delivery)
+            count += 1
+        for event in InboundEvent.objects.filter(status=InboundStatus.PENDING,
+                                                 next_attempt_at__lte=cutoff)[:500]:
+            InboundEvent.objects.filter(pk=event.pk).update(
+                next_attempt_at=timezone.now() + timedelta(seconds=SWEEP_GRACE * 5))
+            process_inbound_event.apply_async(args=[event.pk], kwargs={"org_id": event.org_id})
+            count += 1
+    if count:
+        log.info("integrations.sweep re-enqueued %s item(s)", count)
+    return count

@@ -420,6 +420,11 @@ class LeverClient(BaseClient):
         )
         return str(result.get("noteId") or result.get("id"))
 
+    def list_notes(self, opportunity_id: str) -> list[dict[str, Any]]:
+        """Every note on an opportunity (write-backs check these before adding one)."""
+        # Reference: https://hire.lever.co/developer/documentation#list-all-notes
+        return list(self._paginate(f"/opportunities/{opportunity_id}/notes"))
+
     # -- feedback templates --------------------------------------------------------------------
 
     def list_feedback_templates(self) -> list[dict[str, Any]]:
