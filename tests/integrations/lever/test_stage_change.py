@@ -6,31 +6,16 @@ import json
 import secrets
 
 import pytest
-import requests
 
 from assessments import attempts
 from assessments.models import Invitation
 from integrations.models import Connection, Delivery, InboundEvent, StageMapping
-from integrations.providers.lever.fake import run_fake_lever
 from integrations.tasks import process_inbound_event
 from tenants.context import tenant_context
+from tests.integrations.lever.conftest import control
 from tests.rls_rows import catalog_test
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def fake_lever():
-    server = run_fake_lever()
-    yield server
-    server.stop()
-
-
-def control(server, verb, path, **body):
-    response = requests.request(verb, f"{server.url}/_control/{path}", json=body or None,
-                                timeout=10)
-    response.raise_for_status()
-    return response.json()
 
 
 @pytest.fixture

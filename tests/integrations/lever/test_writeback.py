@@ -21,24 +21,10 @@ from assessments.envelope import build_envelope, validate_envelope
 from assessments.scoring import score_test
 from integrations import outbox
 from integrations.models import Connection, Delivery
-from integrations.providers.lever.fake import run_fake_lever
 from tenants.context import tenant_context
+from tests.integrations.lever.conftest import control
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def fake_lever():
-    server = run_fake_lever()
-    yield server
-    server.stop()
-
-
-def control(server, verb, path, **body):
-    response = requests.request(verb, f"{server.url}/_control/{path}", json=body or None,
-                                timeout=10)
-    response.raise_for_status()
-    return response.json()
 
 
 def envelope(slug="big-five-mini-ipip-20") -> dict:
