@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("orgs/", include("tenants.urls")),
+    path("a/", include("assessments.urls")),  # candidate pages
     path("integrations/", include("integrations.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

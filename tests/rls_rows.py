@@ -44,7 +44,7 @@ ROW_FACTORIES = {
 
 # --- assessments (candidate experience) ----------------------------------------------------------
 
-def catalog_test(slug: str = "big-five-mini-ipip-20", **overrides):
+def catalog_test(source: str = "big-five-mini-ipip-20", **overrides):
     """A CatalogTest row from a shipped catalog file (not tenant-owned; created once per slug).
 
     `overrides` change the definition (e.g. time_limit_seconds) under a derived slug, for tests
@@ -55,10 +55,10 @@ def catalog_test(slug: str = "big-five-mini-ipip-20", **overrides):
     from assessments.catalog_loader import CATALOG_DIR, _fields, content_hash
     from assessments.models import CatalogTest
 
-    data = json.loads((CATALOG_DIR / f"{slug}.json").read_text(encoding="utf-8"))
+    data = json.loads((CATALOG_DIR / f"{source}.json").read_text(encoding="utf-8"))
     if overrides:
         data.update(overrides)
-        data["slug"] = overrides.get("slug", f"{slug}-variant")
+        data["slug"] = overrides.get("slug", f"{source}-variant")
     existing = CatalogTest.objects.filter(slug=data["slug"], is_current=True).first()
     if existing is not None:
         return existing

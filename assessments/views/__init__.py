@@ -1,0 +1,1 @@
+"""Candidate pages (candidate.py)."""

@@ -1,0 +1,2 @@
+/* Progressive enhancement for the candidate pages; everything works without it. */
+"use strict";
