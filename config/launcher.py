@@ -1,9 +1,11 @@
 """`make run`: one command from a fresh clone to a working Assay.
 
 Starts the embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set, migrates,
-loads the catalog and the demo org, then runs the web server (gunicorn + whitenoise, or Django's
-runserver with DEV=1), a Celery worker and beat, waits for /readyz, and prints the URLs and the
-demo login. Ctrl-C (or any child dying) stops everything it started, servers included.
+starts the fake Lever for the demo (FAKE_LEVER_PORT, default 8001), loads the catalog and the demo
+org (with a sandbox Lever connection to that fake), then runs the web server (gunicorn +
+whitenoise, or Django's runserver with DEV=1), a Celery worker and beat, waits for /readyz, and
+prints the URLs and the demo login. Ctrl-C (or any child dying) stops everything it started,
+servers included.
 
 A second `make run` in the same checkout says so and exits non-zero; a lock left by a killed run
 is released by the kernel, and the servers it left behind are adopted (config/embedded.py).
@@ -15,6 +17,7 @@ import fcntl
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -59,6 +62,39 @@ def _has_command(env: dict, name: str) -> bool:
     out = subprocess.run([PY, "manage.py", "help", "--commands"], cwd=BASE_DIR, env=env,
                          capture_output=True, text=True)
     return name in out.stdout.split()
+
+
+def _start_fake_lever(env: dict, procs: dict) -> str | None:
+    """Start the demo's fake Lever; return its URL, or None (with a warning) if it cannot run."""
+    port = env["FAKE_LEVER_PORT"]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=0.5):
+            taken = True
+    except (OSError, ValueError):
+        taken = False
+    if taken:
+        _say(f"port {port} is taken, so the fake Lever cannot start there (set FAKE_LEVER_PORT "
+             "to a free port); the demo Lever connection stays pending")
+        return None
+    proc = subprocess.Popen([PY, "manage.py", "run_fake_ats", "lever", "--port", port],
+                            cwd=BASE_DIR, env=env)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/_control/state", timeout=2) as response:
+                if response.status == 200:
+                    procs["fake-lever"] = proc
+                    return url
+        except OSError:
+            pass
+        time.sleep(0.3)
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(10)
+    _say(f"the fake Lever did not start on port {port} (is it taken? set FAKE_LEVER_PORT); "
+         "the demo Lever connection stays pending")
+    return None
 
 
 def _wait_ready(url: str, procs: dict, timeout: float = 90.0) -> bool:
@@ -110,6 +146,8 @@ def run() -> int:
         with services() as environ:
             env = dict(environ)
             env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+            env.setdefault("FAKE_LEVER_PORT", "8001")
+            env.setdefault("FAKE_LEVER_URL", f"http://127.0.0.1:{env['FAKE_LEVER_PORT']}")
             if embedded_db:
                 # A local single-box run: sign-up need not wait for a verification email.
                 env.setdefault("ACCOUNT_EMAIL_VERIFICATION", "optional")
@@ -119,6 +157,7 @@ def run() -> int:
             _manage(env, "collectstatic", "--noinput", "-v", "0")
             if _has_command(env, "load_catalog"):
                 _manage(env, "load_catalog")
+            fake_lever = _start_fake_lever(env, procs)
             _manage(env, "seed_demo")
             if os.environ.get("DEV") == "1":
                 web = [PY, "manage.py", "runserver", f"127.0.0.1:{port}"]
@@ -140,11 +179,15 @@ def run() -> int:
                 return 1
             from tenants.demo import DEMO_EMAIL, DEMO_PASSWORD
 
+            fake_line = (f"{fake_lever}/  (move Ada Lovelace to Phone Screen; README: "
+                         "walk-through)" if fake_lever else "not running")
+
             print(f"""
   Assay is ready in {time.monotonic() - started:.1f}s
     Console:    {base}/admin/
     Sign in:    {DEMO_EMAIL} / {DEMO_PASSWORD}
     Health:     {base}/healthz   {base}/readyz
+    Fake Lever: {fake_line}
     Database:   {'embedded PostgreSQL in .data/pg' if embedded_db else 'DATABASE_URL'}
   Press Ctrl-C to stop everything.
 """, flush=True)

@@ -152,6 +152,16 @@ LEVER_API_URL = parse("LEVER_API_URL", "str", default="https://api.lever.co/v1")
 LEVER_AUTH_URL = parse("LEVER_AUTH_URL", "str", default="https://auth.lever.co")
 LEVER_CLIENT_ID = parse("LEVER_CLIENT_ID", "str", default="")
 LEVER_CLIENT_SECRET = parse("LEVER_CLIENT_SECRET", "str", default="")
+# The built-in fake Lever (integrations/providers/lever/fake/): `make run` starts it on
+# FAKE_LEVER_PORT for the demo; sandbox connections use FAKE_LEVER_URL (empty: no sandbox option).
+FAKE_LEVER_PORT = parse("FAKE_LEVER_PORT", "int", default=8001)
+if not 1 <= FAKE_LEVER_PORT <= 65535:
+    raise ImproperlyConfigured("FAKE_LEVER_PORT is malformed: it must be a port (1-65535)")
+FAKE_LEVER_URL = parse("FAKE_LEVER_URL", "str",
+                       default=f"http://127.0.0.1:{FAKE_LEVER_PORT}").rstrip("/")
+if FAKE_LEVER_URL and urlsplit(FAKE_LEVER_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured("FAKE_LEVER_URL is malformed: it must start with http:// or "
+                               "https:// (or be empty)")
 # Ashby
 ASHBY_API_URL = parse("ASHBY_API_URL", "str", default="https://api.ashbyhq.com")
 

@@ -1,9 +1,10 @@
 """A demo organization and console login, so a newcomer sees the product after `make run`.
 
-Idempotent: running it again changes nothing but makes sure the login works. Later work adds
-the sandbox ATS connections (built-in fakes) to this org.
+Idempotent: running it again changes nothing but makes sure the login works and the sandbox
+Lever connection (to the built-in fake Lever at FAKE_LEVER_URL) is connected when the fake is up.
 """
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -31,6 +32,16 @@ class Command(BaseCommand):
             self._verify_email(user)
         self.stdout.write(f"Demo organization {org.name!r} ready; sign in as {DEMO_EMAIL} / "
                           f"{DEMO_PASSWORD}")
+        self._lever(org)
+
+    def _lever(self, org) -> None:
+        from integrations.providers.lever.connect import ensure_demo_connection
+
+        if not settings.FAKE_LEVER_URL:
+            self.stdout.write("Demo Lever connection skipped (FAKE_LEVER_URL is empty).")
+            return
+        result = ensure_demo_connection(org, settings.FAKE_LEVER_URL)
+        self.stdout.write(f"Demo Lever connection ({settings.FAKE_LEVER_URL}): {result.note}")
 
     def _verify_email(self, user) -> None:
         from allauth.account.models import EmailAddress
