@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -23,6 +24,8 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tenants.context import platform_context, tenant_context
@@ -48,6 +51,8 @@ log = logging.getLogger("assay.candidate")
 SESSION_KEY = "assay_candidate"
 MAX_JSON_BODY = 4096
 FORM_FIELDS = {"csrfmiddlewaretoken", "page", "action"}
+# The countdown's own clock may end a moment before the server's deadline.
+TIMEOUT_TOLERANCE = timedelta(seconds=2)
 
 REASONS = {
     "unknown": (404, "This link does not work",
@@ -169,7 +174,8 @@ def candidate_view(*, rate: str | None = None, allow_completed: bool = False):
                 if wants_json(request):
                     return json_error(403, "no_session", REASONS["no_session"][2])
                 return unavailable(request, "no_session")
-            with tenant_context(org_id):
+            # One transaction per request: the tenant context is applied once, not per query.
+            with tenant_context(org_id), transaction.atomic():
                 invitation = (Invitation.objects.select_related("org", "candidate")
                               .filter(public_id=public_id, org_id=org_id).first())
                 if invitation is None:
@@ -213,7 +219,7 @@ def enter(request, token: str):
         log.info("candidate link: unknown token from %s", client_ip(request))
         return unavailable(request, "unknown")
     pk, org_id = found
-    with tenant_context(org_id):
+    with tenant_context(org_id), transaction.atomic():
         invitation = Invitation.objects.select_related("org").get(pk=pk)
         if invitation.status in FINAL_STATUSES or _expire_if_due(invitation):
             return unavailable(request, invitation.status, org=invitation.org)
@@ -321,6 +327,36 @@ def _page_number(raw, layout, answers) -> int:
     return number if 1 <= number <= last_allowed else last_allowed
 
 
+_fragments: dict[tuple[int, str], str] = {}
+
+
+def item_html(layout, item, value: str | None, missing: bool) -> str:
+    """One item as the form contract wants it (DESIGN §3.3): a fieldset, its legend, and one
+    labelled radio per response code named by the item id. Built once per catalog item and
+    cached (an item page is mostly these), then the answer is marked `checked`."""
+    key = (layout.catalog_test_id, item.id)
+    html = _fragments.get(key)
+    if html is None:
+        likert = " likert" if layout.kind == flow.LIKERT else ""
+        options = format_html_join("\n", (
+            '<label class="option" for="{0}-{1}"><input type="radio" name="{0}" id="{0}-{1}" '
+            'value="{1}"> <span>{2}{3}</span></label>'), (
+            (item.id, o.code, format_html("<b>{}</b> ", o.code) if not likert else "", o.label)
+            for o in item.options))
+        html = format_html(
+            '<fieldset class="item{{missing}}" id="q-{}">\n<legend><span class="num">{}.</span> '
+            '{}{{flag}}</legend>\n<div class="options{}">\n{}\n</div>\n</fieldset>',
+            item.id, item.number, item.text, likert, options)
+        _fragments[key] = html
+    if value is not None:
+        html = html.replace(f'id="{escape(item.id)}-{escape(value)}" value="{escape(value)}">',
+                            f'id="{escape(item.id)}-{escape(value)}" value="{escape(value)}" '
+                            "checked>", 1)
+    html = html.replace("{missing}", " missing" if missing else "", 1)
+    flag = ' <span class="flag">Please answer</span>' if missing else ""
+    return mark_safe(html.replace("{flag}", flag, 1))  # every part came from format_html
+
+
 def _items_page(request, candidate, test, layout, attempt, page, answers, *, error="",
                 missing=(), status=200):
     items = layout.pages[page - 1]
@@ -329,7 +365,8 @@ def _items_page(request, candidate, test, layout, attempt, page, answers, *, err
     return render(request, "assessments/items.html", {
         "c": candidate, "org": candidate.org, "test": test, "layout": layout,
         "attempt": attempt, "page": page, "n_pages": layout.n_pages,
-        "items": [(item, answers.get(item.id), item.id in missing) for item in items],
+        "items": [item_html(layout, item, answers.get(item.id), item.id in missing)
+                  for item in items],
         "first_number": items[0].number, "last_number": items[-1].number,
         "answered": len(answers), "answered_total": answered_total,
         "total_items": candidate.total_items, "count": len(candidate.tests),
@@ -400,7 +437,7 @@ def items(request, candidate: Candidate, position: int):
                                error=exc.message, status=exc.status)
         saved = flow.answered(attempt)
         if request.POST.get("action") == "timeout" and attempt.deadline_at and (
-                timezone.now() >= attempt.deadline_at):
+                timezone.now() >= attempt.deadline_at - TIMEOUT_TOLERANCE):
             flow.close(attempt, timed_out=True)
             return _time_up(request, Candidate(candidate.invitation), test)
         missing = [item.id for item in layout.pages[page - 1] if item.id not in saved]

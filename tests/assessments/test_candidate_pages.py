@@ -281,7 +281,8 @@ def test_item_pages_follow_the_form_contract(client, org_a):
         assert all(r["id"] in parser.labels for r in fieldset["radios"])
     assert re.search(r'<progress id="progress-test" max="20" value="0">', body)
     assert re.search(r'<progress id="progress-all" max="28" value="0">', body)
-    assert "Questions 1–5 of 20" in body and "All tests: 0 of 28 answered" in body
+    assert "Questions 1–5 of 20" in body
+    assert 'All tests: <span id="progress-all-text">0 of 28</span> answered' in body
 
 
 def test_a_full_completion_without_javascript_scores_every_test(client, org_a):
@@ -298,7 +299,7 @@ def test_a_full_completion_without_javascript_scores_every_test(client, org_a):
         assert last.url == "/a/t/2/"  # on to the next test's introduction
         assert client.post("/a/t/2/").url == "/a/t/2/items"
         body = client.get("/a/t/2/items").content.decode()
-        assert "All tests: 20 of 28 answered" in body
+        assert "20 of 28</span> answered" in body
         assert 'name="VR.04" id="VR.04-D" value="D"' in body
         last = _finish_test(client, ICAR, 2, lambda i: "A")
     finally:
