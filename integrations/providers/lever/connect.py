@@ -222,8 +222,9 @@ def setup(connection, *, admin_email: str = "") -> list[str]:
              connection.public_id, hook.id)
     warnings = []
     if not perform_as:
-        warnings.append("Choose the Lever user that Assay posts results as (“Post results "
-                        "as”): feedback forms cannot be written until you do.")
+        warnings.append("Choose the Lever user that Assay posts results as (under “Results "
+                        "are posted in Lever as”): feedback forms cannot be written until you "
+                        "do.")
     return warnings
 
 

@@ -50,7 +50,7 @@ def member(org, role: str) -> User:
     with platform_context("test set-up"):
         if role == "owner":
             return Membership.objects.get(org=org, role="owner").user
-        user = User.objects.create_user(f"{role}@{org.slug}.test", "pw-123456!")
+        user = User.objects.create_user(f"{role}@{org.slug}.test", "pw-123456!", is_staff=True)
         Membership.objects.create(org=org, user=user, role=role)
         return user
 
@@ -287,7 +287,7 @@ def test_the_admin_picks_who_results_are_posted_as(owner, org_a, fake, settings)
 
 def test_perform_as_defaults_to_the_lever_user_with_the_admins_email(client, org_a, fake,
                                                                      settings):
-    riley = User.objects.create_user("riley.recruiter@example.com", "pw-123456!")
+    riley = User.objects.create_user("riley.recruiter@example.com", "pw-123456!", is_staff=True)
     with platform_context("test set-up"):
         Membership.objects.create(org=org_a, user=riley, role="admin")
     client.force_login(riley)
@@ -494,3 +494,29 @@ def test_connect_finds_the_fake_at_its_current_url(owner, org_a, fake, settings)
     oauth_dance(owner, settings)
     assert the_connection(org_a).config["fake_url"] == fake.url
     assert connect.is_connected(the_connection(org_a))
+
+
+def test_the_page_still_works_when_lever_is_down(owner, org_a, connected, fake):
+    save_mapping(owner, connected, stage=PHONE_SCREEN, tests=["big-five-mini-ipip-20"])
+    connect.forget_lists(connected)
+    control(fake, "POST", "faults", status=503, count=1000, paths=r"^/v1/")
+    text = page_text(owner, connected)
+    assert "lists could not be loaded" in text and "users could not be loaded" in text
+    # The saved mapping still saves unchanged; a new stage cannot be checked, so it is refused.
+    assert save_mapping(owner, connected, stage=PHONE_SCREEN,
+                        tests=["self-efficacy-ipip"]).status_code == 200  # new row: refused
+    with tenant_context(org_a):
+        mapping = StageMapping.objects.get()
+    url = reverse("admin:integrations_connection_change", args=[connected.pk])
+    data = mapping_post(connected, stage=PHONE_SCREEN, tests=["self-efficacy-ipip"])
+    data.update({"stage_mappings-INITIAL_FORMS": "1", "stage_mappings-0-id": str(mapping.pk)})
+    assert owner.post(url, data).status_code == 302
+    with tenant_context(org_a):
+        assert StageMapping.objects.get().tests == ["self-efficacy-ipip"]
+
+
+def test_a_viewer_sees_the_status_but_no_buttons(client, org_a, connected):
+    client.force_login(member(org_a, "viewer"))
+    text = page_text(client, connected)
+    assert "Live status" in text and "Candidate Stage Change" in text
+    assert 'id="disconnect"' not in text and "Refresh Lever lists" not in text
