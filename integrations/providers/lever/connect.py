@@ -180,7 +180,7 @@ def complete(connection, code: str, *, admin_email: str = "") -> list[str]:
     """Exchange the callback's code, store the tokens, then `setup()`. Returns warnings."""
     try:
         tokens = client(connection, tokens=False).exchange_code(code, redirect_uri())
-    except ProviderError as exc:
+    except (ProviderError, ValueError) as exc:  # ValueError: a body that is not JSON
         raise fail(connection, f"Lever did not accept the sign-in (token exchange failed): "
                                f"{exc}") from exc
     if not tokens.refresh_token:
@@ -201,7 +201,7 @@ def setup(connection, *, admin_email: str = "") -> list[str]:
     lever = client(connection)
     try:
         hook = register_webhook(lever, connection)
-    except ProviderError as exc:
+    except (ProviderError, ValueError) as exc:
         raise fail(connection, f"Signed in to Lever, but registering the webhook failed: {exc}. "
                                "Use “Finish set-up” to try again.") from exc
     try:
