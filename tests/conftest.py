@@ -39,6 +39,8 @@ def pytest_configure(config):
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise expects it
+    # Never talk to a developer's running demo fake Lever; tests start their own on port 0.
+    settings.FAKE_LEVER_URL = "http://127.0.0.1:9"
     url = _test_redis_url(settings.REDIS_URL)
     settings.REDIS_URL = url
     settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = url
