@@ -1,4 +1,9 @@
-"""Headers of every candidate page: no caching, a strict CSP, no referrer, no framing.
+"""Headers of every candidate page: no caching, a strict CSP, no framing, a tight referrer policy.
+
+Referrer policy: the token URL (`/a/<token>`, a redirect) sends `no-referrer`, so the token never
+leaves in a Referer header. The token-free pages send `same-origin`: with `no-referrer` Chromium
+sends `Origin: null` on same-site form posts, which Django's CSRF check rightly refuses, and those
+pages have nothing to hide from their own origin (links elsewhere get no referrer either way).
 
 Applied by the candidate views themselves (assessments/views/candidate.py) rather than a global
 middleware, so the console and the APIs keep their own policies.
@@ -24,7 +29,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
 HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
@@ -32,9 +37,11 @@ HEADERS = {
 }
 
 
-def protect(response):
+def protect(response, *, referrer_policy: str | None = None):
     for name, value in HEADERS.items():
         response[name] = value
+    if referrer_policy:
+        response["Referrer-Policy"] = referrer_policy
     return response
 
 

@@ -44,7 +44,7 @@ from ..models import (
     Response,
 )
 from ..ratelimit import client_ip, hit
-from ..security import candidate_headers
+from ..security import candidate_headers, protect
 
 log = logging.getLogger("assay.candidate")
 
@@ -204,10 +204,13 @@ def candidate_view(*, rate: str | None = None, allow_completed: bool = False):
 
 # Entry ------------------------------------------------------------------------------------------
 
-@candidate_headers
-@require_GET
 def enter(request, token: str):
     """Exchange the emailed token for a session and redirect to a URL without it."""
+    return protect(_enter(request, token), referrer_policy="no-referrer")
+
+
+@require_GET
+def _enter(request, token: str):
     verdict = hit("token", client_ip(request), settings.CANDIDATE_TOKEN_RATE_LIMIT)
     if not verdict.allowed:
         return too_many(request, verdict.retry_after)
