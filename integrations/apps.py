@@ -6,8 +6,11 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "ATS integrations"
 
     def ready(self) -> None:
-        from assessments.signals import result_created
+        from assessments.signals import invitation_status_changed, result_created
 
         from . import hooks
+        from .providers.lever import tags as lever_tags
 
         result_created.connect(hooks.on_result_created, dispatch_uid="integrations.result")
+        invitation_status_changed.connect(lever_tags.on_invitation_status_changed,
+                                          dispatch_uid="integrations.lever.tags")

@@ -33,7 +33,9 @@ def process_inbound_event(self, event_id: int, *, org_id: int) -> str:
     from .providers.lever.adapter import handle_stage_change
 
     with transaction.atomic():
-        event = (InboundEvent.objects.select_for_update(skip_locked=True)
+        # of=("self",): lock the event only. Locking the joined connection row too would make
+        # a second event of the same connection, processed at the same time, skip itself.
+        event = (InboundEvent.objects.select_for_update(skip_locked=True, of=("self",))
                  .select_related("connection").filter(pk=event_id).first())
         if event is None or event.status != InboundStatus.PENDING:
             return "not pending (already processed, or being processed by another worker)"

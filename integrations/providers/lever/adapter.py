@@ -99,29 +99,44 @@ def candidate_from(opportunity: dict) -> Candidate | None:
 
 def handle_stage_change(event) -> str:
     """Create invitations for a `candidateStageChange`; return what happened, for the admin."""
+    data = json.loads(event.body)["data"]
+    return stage_changed(event.connection, data["opportunityId"], data["toStageId"])
+
+
+def stage_changed(connection, opportunity_id: str, stage_id: str, *,
+                  opportunity: dict | None = None) -> str:
+    """An opportunity entered `stage_id`: invite it for every matching mapping, once.
+
+    The one path for webhooks and reconciliation (reconcile.py). `opportunity`, when the caller
+    already holds it (from a list call, with applications expanded), saves the GET. Must run in
+    a transaction: each mapping row is locked while its open invitations are checked and the new
+    one created, so two deliveries of the same change processed at once make one invitation.
+    """
     from assessments.invitations import InvitationError, create_invitation
     from assessments.models import Invitation
     from integrations.models import StageMapping
 
-    data = json.loads(event.body)["data"]
-    connection = event.connection
     mappings = list(StageMapping.objects.filter(connection=connection, is_active=True,
-                                                stage_id=data["toStageId"]))
+                                                stage_id=stage_id).order_by("pk"))
     if not mappings:
-        return f"stage {data['toStageId']} is not mapped to tests"
-    try:
-        opportunity = client_for(connection).get_opportunity(data["opportunityId"])
-    except NotFound:
-        return f"opportunity {data['opportunityId']} no longer exists in Lever (deleted)"
+        return f"stage {stage_id} is not mapped to tests"
+    if opportunity is None:
+        try:
+            opportunity = client_for(connection).get_opportunity(opportunity_id)
+        except NotFound:
+            return f"opportunity {opportunity_id} no longer exists in Lever (deleted)"
     candidate = candidate_from(opportunity)
     if candidate is None:
-        return f"opportunity {data['opportunityId']} has no email address (or is anonymized)"
+        return f"opportunity {opportunity_id} has no email address (or is anonymized)"
 
     outcomes = []
     for mapping in mappings:
         if mapping.posting_id and mapping.posting_id not in candidate.posting_ids:
             outcomes.append(f"mapping {mapping.pk}: posting does not match")
             continue
+        # Serialise per mapping: the check below and the insert must not interleave with a
+        # concurrent delivery of the same stage change (another token, a retry, reconciliation).
+        StageMapping.objects.select_for_update().filter(pk=mapping.pk).first()
         open_ones = Invitation.objects.filter(
             source="lever", status__in=OPEN_STATUSES,
             source_ref__connection_id=str(connection.public_id),
@@ -131,15 +146,16 @@ def handle_stage_change(event) -> str:
             outcomes.append(f"mapping {mapping.pk}: an invitation is already open")
             continue
         try:
-            invitation, _ = create_invitation(
-                connection.org, tests=list(mapping.tests), source="lever",
-                candidate={"email": candidate.email, "first_name": candidate.first_name,
-                           "last_name": candidate.last_name,
-                           "external_id": candidate.opportunity_id},
-                source_ref={"connection_id": str(connection.public_id),
-                            "opportunity_id": candidate.opportunity_id,
-                            "mapping_id": mapping.pk, "stage_id": data["toStageId"]},
-                sandbox=connection.is_sandbox, expires_in_days=mapping.expires_in_days)
+            with transaction.atomic():
+                invitation, _ = create_invitation(
+                    connection.org, tests=list(mapping.tests), source="lever",
+                    candidate={"email": candidate.email, "first_name": candidate.first_name,
+                               "last_name": candidate.last_name,
+                               "external_id": candidate.opportunity_id},
+                    source_ref={"connection_id": str(connection.public_id),
+                                "opportunity_id": candidate.opportunity_id,
+                                "mapping_id": mapping.pk, "stage_id": stage_id},
+                    sandbox=connection.is_sandbox, expires_in_days=mapping.expires_in_days)
         except InvitationError as exc:
             outcomes.append(f"mapping {mapping.pk}: {exc}")
             continue
