@@ -25,6 +25,8 @@ app.conf.beat_schedule = {
     # proves beat itself is alive.
     "beat-heartbeat": {"task": "tenants.beat_heartbeat", "schedule": 30.0},
     "integrations-sweep": {"task": "integrations.sweep", "schedule": 60.0},
+    # Lever: replay stage changes no webhook announced (integrations/providers/lever/reconcile.py).
+    "integrations-reconcile-lever": {"task": "integrations.reconcile_lever", "schedule": 600.0},
     # Candidate experience: expire invitations and close timed attempts past their deadline;
     # one reminder per invitation INVITATION_REMINDER_DAYS before it expires.
     "assessments-expire-invitations": {"task": "assessments.expire_invitations",

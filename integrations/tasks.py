@@ -102,3 +102,49 @@ def sweep() -> int:
     if count:
         log.info("integrations.sweep re-enqueued %s item(s)", count)
     return count
+
+
+RECONCILE_INTERVAL = 600.0  # seconds; config/celery.py schedules integrations.reconcile_lever
+
+
+@shared_task(name="integrations.reconcile_lever", ignore_result=True)
+def reconcile_lever() -> int:
+    """Beat: fan out one reconciliation per active Lever connection (DESIGN §2 flow 5)."""
+    from tenants.context import platform_context
+
+    from .models import Connection, ConnectionStatus, Provider
+
+    with platform_context("lever reconciliation fan-out"):
+        rows = list(Connection.objects.filter(provider=Provider.LEVER,
+                                              status=ConnectionStatus.ACTIVE)
+                    .exclude(credentials="").values_list("pk", "org_id"))
+    for pk, org_id in rows:
+        reconcile_lever_connection.apply_async(args=[pk], kwargs={"org_id": org_id})
+    return len(rows)
+
+
+@shared_task(name="integrations.reconcile_lever_connection", base=TenantTask, acks_late=True,
+             expires=RECONCILE_INTERVAL)
+def reconcile_lever_connection(connection_id: int, *, org_id: int) -> str:
+    """List opportunities advanced into mapped stages and replay the unannounced ones."""
+    from .models import Connection, ConnectionStatus
+    from .providers.lever import reconcile
+
+    connection = Connection.objects.filter(pk=connection_id,
+                                           status=ConnectionStatus.ACTIVE).first()
+    if connection is None:
+        return "connection not active"
+    try:
+        outcome = reconcile.reconcile(connection)
+    except AuthError as exc:
+        connection.record_error(f"reconciliation: {exc}")
+        Connection.objects.filter(pk=connection.pk).update(
+            status=ConnectionStatus.NEEDS_RECONNECT)
+        return f"failed: {exc}"
+    except (TransientProviderError, PermanentProviderError) as exc:
+        # The window does not advance: the next run (10 min) covers it again.
+        connection.record_error(f"reconciliation: {exc}")
+        log.warning("integrations.lever.reconcile.failed connection=%s: %s",
+                    connection.public_id, exc)
+        return f"failed: {exc}"
+    return str(outcome)
