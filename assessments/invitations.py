@@ -18,6 +18,7 @@ Status machine (each state has its own timestamp field, `<status>_at`):
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -190,6 +191,10 @@ def create_invitation(org, *, candidate: dict, tests: list[str], source: str,
     if len(external_id) > 200:
         raise InvitationError("external_id is longer than 200 characters",
                               code="invalid_external_id")
+    locale = str(locale or "en").strip()
+    if not re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?", locale):
+        raise InvitationError(f"locale {locale!r} is not a language tag such as en or pt-BR",
+                              code="invalid_locale")
     person = _clean_candidate(candidate)
     redirect_url = _clean_redirect(redirect_url)
 
@@ -209,7 +214,7 @@ def create_invitation(org, *, candidate: dict, tests: list[str], source: str,
                 row.save(update_fields=changed)
         invitation = Invitation.objects.create(
             org=org, candidate=row, source=source, source_ref=source_ref or {},
-            external_id=external_id, sandbox=bool(sandbox), locale=locale or "en",
+            external_id=external_id, sandbox=bool(sandbox), locale=locale,
             created_at=now, expires_at=now + timedelta(days=expires_in_days),
             token_hash=digest, extra_time_percent=extra_time_percent,
             redirect_url=redirect_url, created_by=created_by)

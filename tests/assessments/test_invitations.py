@@ -109,6 +109,9 @@ def test_unknown_slugs_are_named_and_nothing_is_written(org_a, tests_loaded):
     ({"extra_time_percent": 30}, "invalid_extra_time"),
     ({"redirect_url": "javascript:alert(1)"}, "invalid_redirect_url"),
     ({"source_ref": ["x"]}, "invalid_source_ref"),
+    ({"locale": "english please"}, "invalid_locale"),
+    ({"external_id": "x" * 201}, "invalid_external_id"),
+    ({"candidate": {"email": "a@b.co", "first_name": "x" * 151}}, "invalid_candidate"),
 ])
 def test_bad_requests_are_refused_with_a_code(org_a, tests_loaded, kwargs, code):
     with pytest.raises(svc.InvitationError) as err:
