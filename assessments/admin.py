@@ -210,7 +210,7 @@ class ResultAdmin(ReadOnlyMixin, OrgScopedAdmin):
     search_fields = ["invitation__candidate__email", "public_id", "invitation__public_id"]
     list_select_related = ["invitation__candidate", "catalog_test"]
     fields = ["public_id", "invitation", "test", "created_at", "overall", "flags",
-              "dimension_table", "norms"]
+              "dimension_table", "norms", "report"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -243,6 +243,11 @@ class ResultAdmin(ReadOnlyMixin, OrgScopedAdmin):
     def norms(self, obj):
         norms = obj.envelope["norms"]
         return f"{norms.get('group') or '—'} ({norms.get('source') or 'no source'})"
+
+    @admin.display(description="Report")
+    def report(self, obj):
+        url = reverse("reports:report", args=[obj.public_id])
+        return format_html('<a href="{}">{}</a>', url, url)
 
     @admin.display(description="Dimensions")
     def dimension_table(self, obj):

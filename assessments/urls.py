@@ -1,8 +1,9 @@
-"""Candidate URLs, mounted at /a/ (config/urls.py). Only `enter` carries the token."""
+"""Candidate URLs, mounted at /a/ (config/urls.py; only `enter` carries the token), and the
+report URL, mounted at /r/ (`report_patterns`)."""
 
 from django.urls import path, re_path
 
-from .views import candidate
+from .views import candidate, report
 
 app_name = "candidate"
 urlpatterns = [
@@ -14,3 +15,5 @@ urlpatterns = [
     path("done", candidate.done, name="done"),
     re_path(r"^(?P<token>[A-Za-z0-9_-]{20,128})$", candidate.enter, name="enter"),
 ]
+
+report_patterns = ([path("<uuid:public_id>", report.report, name="report")], "reports")

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from assessments.urls import report_patterns
+
 from . import health
 
 urlpatterns = [
@@ -13,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("orgs/", include("tenants.urls")),
     path("a/", include("assessments.urls")),  # candidate pages
+    path("r/", include(report_patterns)),  # reports (the link written into ATSes)
     path("integrations/", include("integrations.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

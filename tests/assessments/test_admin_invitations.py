@@ -148,3 +148,4 @@ def test_results_show_the_envelope_as_a_table_of_dimensions(client, org_a):
     dims = Result.objects.none()  # readable only; nothing to save
     assert not dims.exists()
     assert client.get(f"/admin/assessments/result/{result.pk}/delete/").status_code == 403
+    assert f'href="/r/{result.public_id}"' in body
