@@ -206,3 +206,29 @@ def test_keyboard_only_completion(browser, site, org_a, catalog):
     context.close()
     saved = answers(org_a, invitation)
     assert len(saved) == 8 and set(saved.values()) == {"B"}
+
+
+def test_completion_in_a_browser_without_javascript(browser, site, org_a, catalog):
+    invitation, raw = invite(org_a, [ICAR])
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{site}/a/{raw}")
+    consent_and_start(page)
+    assert page.locator("#timer").count() == 0
+    page.locator("fieldset.item").nth(0).locator("label.option").nth(3).click()
+    with page.expect_navigation():
+        page.locator("#items-form button[type=submit]").click()  # the rest unanswered
+    expect()(page.locator(".error")).to_contain_text("Please answer the highlighted questions")
+    expect()(page.locator('input[name="VR.04"][value="D"]')).to_be_checked()  # kept
+    for _ in range(2):
+        items = page.locator("fieldset.item")
+        for n in range(items.count()):
+            items.nth(n).locator("label.option").nth(2).click()
+        with page.expect_navigation():
+            page.locator("#items-form button[type=submit]").click()
+    expect()(page.get_by_role("heading", level=1)).to_contain_text("Thank you")
+    context.close()
+    saved = answers(org_a, invitation)
+    assert len(saved) == 8 and saved["VR.04"] == "C"
+    with tenant_context(org_a):
+        assert Result.objects.filter(invitation=invitation).count() == 1
