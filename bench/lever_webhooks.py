@@ -344,6 +344,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--changes", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="gunicorn threads per worker (>1 uses gthread workers)")
     args = parser.parse_args()
     if not (0 < args.rate <= 2000 and 0 < args.seconds <= 60 and 0 < args.changes <= 200
             and 0 < args.clients <= 64):
@@ -366,7 +368,8 @@ def main() -> int:
     org, owner, connection = _setup(fake, os.environ["SITE_URL"])
     tmp = Path(tempfile.mkdtemp(prefix="assay-bench-"))
     access = tmp / "access.log"
-    web = WebServer(dict(os.environ), port, workers=args.workers, log_path=tmp / "gunicorn.log",
+    web = WebServer(dict(os.environ), port, workers=args.workers, threads=args.threads,
+                    log_path=tmp / "gunicorn.log",
                     access_log=access, access_format="%(U)s %(s)s %(D)s")
     worker = None
     try:
@@ -386,7 +389,8 @@ def main() -> int:
 
     hm, wm = intake["healthz_max"], intake["webhook_max"]
     hr, wr = intake["healthz_rate"], intake["webhook_rate"]
-    print(f"Lever bench: gunicorn sync x {args.workers} workers, {os.cpu_count()} cores; "
+    kind = f"gthread x {args.threads} threads" if args.threads > 1 else "sync"
+    print(f"Lever bench: gunicorn {kind} x {args.workers} workers, {os.cpu_count()} cores; "
           f"fixed rate {args.rate:.0f} req/s for {args.seconds:.0f} s; {args.clients} "
           "closed-loop clients for 5 s; latency from each request's scheduled time")
     print(f"{'':34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'srv p50':>9}{'srv p99':>9}  statuses")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import timedelta
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
@@ -34,11 +35,21 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
+# "Last webhook received" is status for a person, not an audit trail: writing it on every
+# delivery would make every webhook of a connection queue on one row lock.
+LAST_INBOUND_EVERY = timedelta(seconds=30)
+
+
 def find_connection(provider: str, public_id) -> Connection | None:
-    """Resolve a webhook's org from its connection id: the one cross-org lookup it needs."""
+    """Resolve a webhook's org from its connection id: the one cross-org lookup it needs.
+
+    Loads only what the intake needs (no OAuth tokens are decrypted on this hot path).
+    """
     with platform_context(f"resolve {provider} connection for an inbound call"):
         return (Connection.objects.filter(public_id=public_id, provider=provider)
-                .exclude(status=ConnectionStatus.DISCONNECTED).select_related("org").first())
+                .exclude(status=ConnectionStatus.DISCONNECTED)
+                .only("pk", "org_id", "public_id", "provider", "status", "webhook_secret",
+                      "last_inbound_at").first())
 
 
 def _read_body(request) -> bytes | None:
@@ -62,10 +73,48 @@ def lever_webhook(request, connection_id):
     if body is None:
         log.warning("integrations.lever.webhook.too_large connection=%s", connection_id)
         return _error(413, "too_large", f"the body is larger than {MAX_BODY_BYTES} bytes")
-    connection = find_connection(Provider.LEVER, connection_id)
-    if connection is None:
-        log.warning("integrations.lever.webhook.unknown_connection connection=%s", connection_id)
-        return _error(404, "unknown_connection", "no such Lever connection")
+    # One transaction for the lookup and the insert: the answer goes out after its commit.
+    with transaction.atomic():
+        connection = find_connection(Provider.LEVER, connection_id)
+        if connection is None:
+            log.warning("integrations.lever.webhook.unknown_connection connection=%s",
+                        connection_id)
+            return _error(404, "unknown_connection", "no such Lever connection")
+        problem = _check(connection, body, connection_id)
+        if isinstance(problem, JsonResponse):
+            return problem
+        payload = problem
+        handled = lever_inbound.is_handled(payload)
+        with tenant_context(connection.org_id):
+            try:
+                with transaction.atomic():
+                    event = InboundEvent.objects.create(
+                        org_id=connection.org_id, connection=connection,
+                        event_type=payload["event"], dedupe_key=lever_inbound.dedupe_key(payload),
+                        body=body.decode(),
+                        status=InboundStatus.PENDING if handled else InboundStatus.IGNORED,
+                        outcome="" if handled else "event not handled (e.g. Lever's Test button)")
+            except IntegrityError:
+                log.info("integrations.lever.webhook.duplicate connection=%s token=%s",
+                         connection_id, payload["token"])
+                return JsonResponse({"status": "duplicate"})
+            now = timezone.now()
+            if connection.last_inbound_at is None or (
+                    now - connection.last_inbound_at > LAST_INBOUND_EVERY):
+                Connection.objects.filter(pk=connection.pk).update(last_inbound_at=now)
+            if handled:
+                from .tasks import process_inbound_event
+
+                transaction.on_commit(lambda: process_inbound_event.apply_async(
+                    args=[event.pk], kwargs={"org_id": connection.org_id}))
+    log.info("integrations.lever.webhook.%s connection=%s event=%s token=%s",
+             "accepted" if handled else "ignored", connection_id, payload["event"],
+             payload["token"])
+    return JsonResponse({"status": "accepted" if handled else "ignored"})
+
+
+def _check(connection, body: bytes, connection_id):
+    """The parsed delivery, or the 4xx response that refuses it."""
     try:
         payload = json.loads(body)
         lever_inbound.check_shape(payload)
@@ -82,28 +131,4 @@ def lever_webhook(request, connection_id):
         log.warning("integrations.lever.webhook.stale connection=%s token=%s", connection_id,
                     payload["token"])
         return _error(400, "stale", "triggeredAt is too old or in the future")
-
-    handled = lever_inbound.is_handled(payload)
-    with tenant_context(connection.org):
-        try:
-            with transaction.atomic():
-                event = InboundEvent.objects.create(
-                    org=connection.org, connection=connection, event_type=payload["event"],
-                    dedupe_key=lever_inbound.dedupe_key(payload), body=body.decode(),
-                    status=InboundStatus.PENDING if handled else InboundStatus.IGNORED,
-                    outcome="" if handled else "event not handled (e.g. Lever's Test button)")
-                Connection.objects.filter(pk=connection.pk).update(
-                    last_inbound_at=timezone.now())
-                if handled:
-                    from .tasks import process_inbound_event
-
-                    transaction.on_commit(lambda: process_inbound_event.apply_async(
-                        args=[event.pk], kwargs={"org_id": connection.org_id}))
-        except IntegrityError:
-            log.info("integrations.lever.webhook.duplicate connection=%s token=%s",
-                     connection_id, payload["token"])
-            return JsonResponse({"status": "duplicate"})
-    log.info("integrations.lever.webhook.%s connection=%s event=%s token=%s",
-             "accepted" if handled else "ignored", connection_id, payload["event"],
-             payload["token"])
-    return JsonResponse({"status": "accepted" if handled else "ignored"})
+    return payload

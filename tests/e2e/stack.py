@@ -109,13 +109,16 @@ def candidate_link(message) -> str:
 class WebServer:
     """gunicorn on a free loopback port; `env` must carry DATABASE_URL, REDIS_URL, SITE_URL..."""
 
-    def __init__(self, env: dict, port: int, *, workers: int = 2, log_path: Path | None = None,
-                 access_log: Path | None = None, access_format: str | None = None):
+    def __init__(self, env: dict, port: int, *, workers: int = 2, threads: int = 1,
+                 log_path: Path | None = None, access_log: Path | None = None,
+                 access_format: str | None = None):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         args = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
                 "--workers", str(workers), "--graceful-timeout", "5", "--timeout", "60"]
+        if threads > 1:  # gthread workers: requests overlap their database and Redis waits
+            args += ["--threads", str(threads)]
         if access_log is not None:
             args += ["--access-logfile", str(access_log)]
             if access_format:
