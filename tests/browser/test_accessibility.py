@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def scan(page, name: str, scanned: list) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
+    page.wait_for_load_state()
     results = Axe().run(page)
     scanned.append(name)
     assert results.violations_count == 0, f"{name}: {page.url}\n{results.generate_report()}"
