@@ -13,6 +13,7 @@ from .invitations import (
     cancel_invitation,
     candidate_url,
     create_invitation,
+    give_verdict,
     resend_invitation,
 )
 from .models import Attempt, Candidate, CatalogTest, Invitation, InvitationTest, Result, Source
@@ -87,20 +88,21 @@ class AttemptInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(Invitation)
 class InvitationAdmin(OrgScopedAdmin):
-    list_display = ["candidate", "status", "test_names", "source", "sandbox", "created_at",
-                    "sent_at", "completed_at", "expires_at"]
+    list_display = ["candidate", "status", "verdict", "test_names", "source", "sandbox",
+                    "created_at", "sent_at", "completed_at", "expires_at"]
     list_filter = ["status", "source", "sandbox", "created_at"]
     search_fields = ["candidate__email", "candidate__first_name", "candidate__last_name",
                      "external_id", "public_id"]
     date_hierarchy = "created_at"
     list_select_related = ["candidate"]
-    actions = ["resend", "cancel"]
+    actions = ["resend", "cancel", "thumbs_up", "thumbs_down"]
     inlines = [AttemptInline]
     readonly_fields = [
         "public_id", "candidate", "source", "source_ref", "external_id", "sandbox", "locale",
         "status", "created_at", "sent_at", "opened_at", "started_at", "completed_at",
         "expired_at", "cancelled_at", "delivery_failed_at", "expires_at", "extra_time_percent",
-        "redirect_url", "consented_at", "reminder_sent_at", "last_email_error", "created_by"]
+        "redirect_url", "consented_at", "reminder_sent_at", "last_email_error", "created_by",
+        "verdict", "verdict_at", "verdict_by"]
     fields = readonly_fields
 
     def get_queryset(self, request):
@@ -188,6 +190,29 @@ class InvitationAdmin(OrgScopedAdmin):
                 messages.warning(request, f"{invitation.candidate.email}: {exc.message}")
         if done:
             messages.success(request, f"Cancelled {done} invitation(s).")
+
+
+    def _verdict(self, request, queryset, verdict: str) -> None:
+        if not self._can_write(request):
+            messages.error(request, "Your role may not give verdicts.")
+            return
+        done = 0
+        for invitation in queryset:
+            try:
+                done += give_verdict(invitation, verdict, by=request.user)
+            except InvitationError as exc:
+                messages.warning(request, f"{invitation.candidate.email}: {exc.message}")
+        if done:
+            messages.success(request, f"Verdict recorded for {done} invitation(s); it is sent "
+                                      "to the ATS.")
+
+    @admin.action(description="Verdict: thumbs up (hire)")
+    def thumbs_up(self, request, queryset):
+        self._verdict(request, queryset, "up")
+
+    @admin.action(description="Verdict: thumbs down (no hire)")
+    def thumbs_down(self, request, queryset):
+        self._verdict(request, queryset, "down")
 
 
 @admin.register(Candidate)

@@ -287,3 +287,29 @@ def expire_due_invitations(org, *, now=None) -> int:
                 if invitation.status in OPEN_STATUSES and invitation.is_past_expiry(now):
                     count += set_status(invitation, S.EXPIRED, now=now)
     return count
+
+
+# Verdict -----------------------------------------------------------------------------------------
+
+VERDICTS = ("up", "down")
+
+
+def give_verdict(invitation: Invitation, verdict: str, *, by=None) -> bool:
+    """Record a recruiter's thumbs up/down on a completed invitation; False if unchanged.
+
+    Sends `verdict_given` inside the transaction, so the ATS delivery is written with it.
+    """
+    from .signals import verdict_given
+
+    if verdict not in VERDICTS:
+        raise InvitationError(f"verdict must be one of {', '.join(VERDICTS)}", code="invalid")
+    if invitation.status != S.COMPLETED:
+        raise InvitationError("a verdict needs a completed invitation", code="not_completed")
+    if invitation.verdict == verdict:
+        return False
+    invitation.verdict, invitation.verdict_at, invitation.verdict_by = (
+        verdict, timezone.now(), by)
+    with transaction.atomic():
+        invitation.save(update_fields=["verdict", "verdict_at", "verdict_by"])
+        verdict_given.send(sender=Invitation, invitation=invitation)
+    return True

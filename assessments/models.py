@@ -158,6 +158,12 @@ class Invitation(TenantModel):
     consented_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     last_email_error = models.TextField(blank=True)
+    verdict = models.CharField(max_length=10, blank=True,
+                               choices=[("up", "Thumbs up"), ("down", "Thumbs down")],
+                               help_text="The recruiter's decision; sent back to the ATS.")
+    verdict_at = models.DateTimeField(null=True, blank=True)
+    verdict_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
 

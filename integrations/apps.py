@@ -6,7 +6,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "ATS integrations"
 
     def ready(self) -> None:
-        from assessments.signals import invitation_status_changed, result_created
+        from assessments.signals import invitation_status_changed, result_created, verdict_given
 
         from . import hooks
         from .providers.lever import tags as lever_tags
@@ -14,3 +14,4 @@ class IntegrationsConfig(AppConfig):
         result_created.connect(hooks.on_result_created, dispatch_uid="integrations.result")
         invitation_status_changed.connect(lever_tags.on_invitation_status_changed,
                                           dispatch_uid="integrations.lever.tags")
+        verdict_given.connect(hooks.on_verdict_given, dispatch_uid="integrations.verdict")

@@ -25,6 +25,7 @@ log = logging.getLogger("integrations.outbox")
 
 HANDLERS = {
     "lever.result": "integrations.providers.lever.writeback.deliver_result",
+    "lever.verdict": "integrations.providers.lever.verdicts.deliver_verdict",
     "lever.tags": "integrations.providers.lever.tags.deliver_tags",
 }
 GIVE_UP_AFTER = timedelta(hours=72)
