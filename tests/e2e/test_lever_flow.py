@@ -169,9 +169,21 @@ def assert_lever_holds_the_result(stack: Stack, connection) -> Result:
     return result
 
 
+def give_verdict_in_the_console(stack: Stack, admin, invitation, action: str) -> None:
+    page = admin.go("GET", "/admin/assessments/invitation/")
+    done = admin.submit(page, "/admin/assessments/invitation/",
+                        {"action": action, "_selected_action": [invitation.pk]})
+    assert done.status_code == 200 and "Verdict recorded" in done.text, done.status_code
+
+
+def rating_in_lever(stack: Stack) -> str | None:
+    forms = stack.written(ADA)[0]
+    return next(f["value"] for f in forms[0]["fields"] if f["text"] == "Assessment rating")
+
+
 def test_stage_change_to_feedback_form_over_real_http(stack):
     started = time.monotonic()
-    _, connection = connect_and_map(stack)
+    admin, connection = connect_and_map(stack)
     fire_stage_change_five_times(stack)
 
     email = wait_until(lambda: stack.smtp.to(ADA_EMAIL), 20, what="the invitation email")
@@ -197,6 +209,19 @@ def test_stage_change_to_feedback_form_over_real_http(stack):
         assert Delivery.objects.filter(kind="lever.tags").count() == 2
     assert delivery.payload["envelope"] == result.envelope
     assert delivery.status == "delivered" and tries == [True]
+
+    # The recruiter's verdict updates the form's rating in Lever and adds one note.
+    assert rating_in_lever(stack) is None
+    give_verdict_in_the_console(stack, admin, invitation, "thumbs_up")
+    wait_until(lambda: rating_in_lever(stack) == "3 - Hire", 20, 0.2,
+               what="the Hire rating on the Lever form")
+    give_verdict_in_the_console(stack, admin, invitation, "thumbs_down")
+    wait_until(lambda: rating_in_lever(stack) == "2 - No Hire", 20, 0.2,
+               what="the No Hire rating on the Lever form")
+    time.sleep(1.0)
+    forms, notes, _ = stack.written(ADA)
+    verdict_notes = [n for n in notes if n["fields"][0]["value"].startswith("Assay verdict")]
+    assert len(forms) == 1 and len(verdict_notes) == 2
     assert time.monotonic() - started < 60
 
 
