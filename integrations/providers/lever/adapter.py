@@ -56,9 +56,13 @@ def save_tokens(connection, tokens: TokenSet) -> None:
         Connection.objects.filter(pk=connection.pk).update(credentials=connection.credentials)
 
 
-def client_for(connection) -> LeverClient:
-    tokens = load_tokens(connection)
-    bucket = TokenBucket(redis_client())
+def client_for(connection, *, with_tokens: bool = True, **client_options) -> LeverClient:
+    """The connection's LeverClient: its tokens (rotations persisted), its rate-limit bucket.
+
+    `with_tokens=False` gives a client for the OAuth exchange itself; `client_options` go to
+    LeverClient (e.g. shorter timeouts while an admin waits).
+    """
+    tokens = load_tokens(connection) if with_tokens else {}
     return LeverClient(
         api_url(connection),
         tokens.get("access_token"),
@@ -68,7 +72,8 @@ def client_for(connection) -> LeverClient:
         oauth=oauth_app(connection),
         on_token_refresh=lambda new: save_tokens(connection, new),
         user_agent=build_user_agent("1", settings.SITE_URL),
-        rate_limiter=bucket.limiter(f"lever:{connection.public_id}"),
+        rate_limiter=TokenBucket(redis_client()).limiter(f"lever:{connection.public_id}"),
+        **client_options,
     )
 
 

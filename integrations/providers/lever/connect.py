@@ -23,13 +23,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from config.redis import redis_client
 from integrations.errors import NotFound, ProviderError
-from integrations.http import build_user_agent
-from integrations.ratelimit import TokenBucket
 from tenants.context import tenant_context
 
-from .adapter import api_url, load_tokens, oauth_app, save_tokens
+from .adapter import client_for
 from .client import LeverClient, LeverWebhook, TokenSet
 from .fake.seed import seed_id
 from .fake.state import FAKE_CLIENT_ID, FAKE_CLIENT_SECRET
@@ -88,20 +85,8 @@ def is_connected(connection) -> bool:
 # -- clients and row updates --------------------------------------------------------------------
 
 def client(connection, *, interactive: bool = True, tokens: bool = True) -> LeverClient:
-    """A LeverClient like `adapter.client_for`, with short timeouts while an admin waits."""
-    stored = load_tokens(connection) if tokens else {}
-    return LeverClient(
-        api_url(connection),
-        stored.get("access_token"),
-        refresh_token=stored.get("refresh_token"),
-        expires_at=stored.get("expires_at"),
-        api_key=stored.get("api_key"),
-        oauth=oauth_app(connection),
-        on_token_refresh=lambda new: save_tokens(connection, new),
-        user_agent=build_user_agent("1", settings.SITE_URL),
-        rate_limiter=TokenBucket(redis_client()).limiter(f"lever:{connection.public_id}"),
-        **(INTERACTIVE if interactive else {}),
-    )
+    """`adapter.client_for`, with short timeouts while an admin waits."""
+    return client_for(connection, with_tokens=tokens, **(INTERACTIVE if interactive else {}))
 
 
 def update(connection, *, config: dict | None = None, **fields) -> None:

@@ -9,30 +9,17 @@ import pytest
 
 from assessments import attempts
 from assessments.models import Invitation
-from integrations.models import Connection, Delivery, InboundEvent, StageMapping
+from integrations.models import Delivery, InboundEvent, StageMapping
 from integrations.tasks import process_inbound_event
 from tenants.context import tenant_context
-from tests.integrations.lever.conftest import control
-from tests.rls_rows import catalog_test
+from tests.integrations.lever.conftest import connect_to_fake, control
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def lever(fake_lever, org_a):
-    catalog_test("big-five-mini-ipip-20")
-    state = control(fake_lever, "GET", "state")
-    tokens = control(fake_lever, "POST", "tokens")
-    stage = next(s for s in state["stages"] if s["text"] == "Phone Screen")
-    with tenant_context(org_a):
-        connection = Connection.objects.create(
-            org=org_a, provider="lever", status="active", is_sandbox=True,
-            credentials=json.dumps({"access_token": tokens["access_token"]}),
-            config={"api_url": fake_lever.api_url, "perform_as": state["users"][0]["id"]})
-        mapping = StageMapping.objects.create(org=org_a, connection=connection,
-                                              stage_id=stage["id"], stage_name=stage["text"],
-                                              tests=["big-five-mini-ipip-20"])
-    return connection, mapping, state
+    return connect_to_fake(fake_lever, org_a)
 
 
 def stage_change(connection, opportunity_id, stage_id) -> InboundEvent:

@@ -3,8 +3,6 @@ every test is done; through the outbox, configurable per connection, against the
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.db import transaction
 
@@ -12,12 +10,11 @@ from assessments import attempts
 from assessments.invitations import create_invitation
 from assessments.models import Invitation
 from integrations import outbox
-from integrations.models import Connection, Delivery, StageMapping
+from integrations.models import Connection, Delivery
 from integrations.providers.lever import tags
 from integrations.providers.lever.adapter import stage_changed
 from tenants.context import tenant_context
-from tests.integrations.lever.conftest import control
-from tests.rls_rows import catalog_test
+from tests.integrations.lever.conftest import connect_to_fake, control
 
 pytestmark = pytest.mark.django_db
 
@@ -26,19 +23,9 @@ TEST = "big-five-mini-ipip-20"
 
 @pytest.fixture
 def lever(fake_lever, org_a):
-    catalog_test(TEST)
-    state = control(fake_lever, "GET", "state")
-    tokens = control(fake_lever, "POST", "tokens")
-    stage = next(s for s in state["stages"] if s["text"] == "Phone Screen")
-    with tenant_context(org_a):
-        connection = Connection.objects.create(
-            org=org_a, provider="lever", status="active", is_sandbox=True,
-            credentials=json.dumps({"access_token": tokens["access_token"]}),
-            config={"api_url": fake_lever.api_url, "perform_as": state["users"][0]["id"]})
-        StageMapping.objects.create(org=org_a, connection=connection, stage_id=stage["id"],
-                                    stage_name=stage["text"], tests=[TEST])
+    connection, mapping, state = connect_to_fake(fake_lever, org_a, tests=[TEST])
     ada = next(o for o in state["opportunities"] if o["name"] == "Ada Lovelace")
-    return connection, stage["id"], ada["id"]
+    return connection, mapping.stage_id, ada["id"]
 
 
 def invite(connection, stage_id, opportunity) -> Invitation:

@@ -10,12 +10,11 @@ from assessments import attempts
 from assessments.invitations import InvitationError, give_verdict
 from assessments.models import Invitation
 from integrations import outbox
-from integrations.models import Connection, Delivery, InboundEvent, StageMapping
+from integrations.models import Connection, Delivery, InboundEvent
 from integrations.tasks import process_inbound_event
 from tenants.context import platform_context, tenant_context
 from tenants.models import Membership
-from tests.integrations.lever.conftest import control
-from tests.rls_rows import catalog_test
+from tests.integrations.lever.conftest import connect_to_fake, control
 
 pytestmark = pytest.mark.django_db
 
@@ -23,22 +22,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def completed(fake_lever, org_a):
     """A Lever invitation completed, its result delivered to the fake as a feedback form."""
-    catalog_test("big-five-mini-ipip-20")
-    state = control(fake_lever, "GET", "state")
-    tokens = control(fake_lever, "POST", "tokens")
-    stage = next(s for s in state["stages"] if s["text"] == "Phone Screen")
+    connection, mapping, state = connect_to_fake(fake_lever, org_a)
     opportunity = state["opportunities"][0]["id"]
     with tenant_context(org_a):
-        connection = Connection.objects.create(
-            org=org_a, provider="lever", status="active", is_sandbox=True,
-            credentials=json.dumps({"access_token": tokens["access_token"]}),
-            config={"api_url": fake_lever.api_url, "perform_as": state["users"][0]["id"]})
-        StageMapping.objects.create(org=org_a, connection=connection, stage_id=stage["id"],
-                                    tests=["big-five-mini-ipip-20"])
         event = InboundEvent.objects.create(
             org=org_a, connection=connection, event_type="candidateStageChange",
             dedupe_key="t1", body=json.dumps({"data": {"opportunityId": opportunity,
-                                                       "toStageId": stage["id"]}}))
+                                                       "toStageId": mapping.stage_id}}))
     process_inbound_event.apply(args=[event.pk], kwargs={"org_id": org_a.pk})
     with tenant_context(org_a):
         invitation = Invitation.objects.get()
