@@ -5,7 +5,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from tenants.admin_base import OrgScopedAdmin
+from tenants.admin_base import OrgScopedAdmin, ReadOnlyMixin
 
 from .forms import ManualInvitationForm
 from .invitations import (
@@ -20,7 +20,7 @@ from .models import Attempt, Candidate, CatalogTest, Invitation, InvitationTest,
 
 
 @admin.register(CatalogTest)
-class CatalogTestAdmin(admin.ModelAdmin):
+class CatalogTestAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The catalog is read-only in the console: it changes only through `load_catalog`."""
 
     list_display = ["name", "slug", "version", "evidence", "item_count", "estimated_minutes",
@@ -37,26 +37,6 @@ class CatalogTestAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AttemptInline(ReadOnlyMixin, admin.TabularInline):

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .admin_base import ManagerOnlyAdmin, OrgScopedAdmin, role_of
+from .admin_base import ManagerOnlyAdmin, OrgScopedAdmin, ReadOnlyMixin, role_of
 from .models import MANAGER_ROLES, ApiKey, AuditLog, Membership, Organization, User, audit
 
 
@@ -134,16 +134,7 @@ class ApiKeyAdmin(ManagerOnlyAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(OrgScopedAdmin):
+class AuditLogAdmin(ReadOnlyMixin, OrgScopedAdmin):
     list_display = ["created_at", "actor", "action", "target"]
     list_filter = ["action"]
     readonly_fields = ["created_at", "actor", "action", "target", "data"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -19,6 +19,19 @@ def role_of(request) -> str | None:
     return membership.role if membership else None
 
 
+class ReadOnlyMixin:
+    """For records the console shows but never edits (catalog, audit log, results, attempts)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OrgScopedAdmin(admin.ModelAdmin):
     """Base ModelAdmin for tenant models. `write_roles` says who may add, change and delete."""
 

@@ -20,7 +20,7 @@ def control(server, verb: str, path: str, **body):
     response = requests.request(verb, f"{server.url}/_control/{path}", json=body or None,
                                 timeout=10)
     response.raise_for_status()
-    return response.json()
+    return response.json() if response.content else None
 
 
 def connect_to_fake(server, org, tests=("big-five-mini-ipip-20",), stage="Phone Screen"):

@@ -24,6 +24,7 @@ from integrations.providers.lever.fake import run_fake_lever, seed_id
 from integrations.providers.lever.signatures import sign
 from tenants.context import platform_context, tenant_context
 from tenants.models import Membership, Organization, User
+from tests.integrations.lever.conftest import control
 from tests.rls_rows import catalog_test
 
 pytestmark = pytest.mark.django_db
@@ -37,13 +38,6 @@ def fake(settings):
     settings.FAKE_LEVER_URL = server.url
     yield server
     server.stop()
-
-
-def control(server, verb: str, path: str, **body):
-    response = requests.request(verb, f"{server.url}/_control/{path}", json=body or None,
-                                timeout=10)
-    response.raise_for_status()
-    return response.json() if response.content else None
 
 
 def member(org, role: str) -> User:

@@ -6,7 +6,6 @@ The fake Lever filters `GET /opportunities` by `advanced_at_start/_end` (its `la
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -19,8 +18,7 @@ from integrations.providers.lever import reconcile
 from integrations.providers.lever.fake import seed_id
 from integrations.tasks import process_inbound_event
 from tenants.context import tenant_context
-from tests.integrations.lever.conftest import control
-from tests.rls_rows import catalog_test
+from tests.integrations.lever.conftest import connect_to_fake, control
 
 pytestmark = pytest.mark.django_db
 
@@ -33,17 +31,8 @@ ADA, GRACE = seed_id("opp:ada"), seed_id("opp:grace")
 @pytest.fixture
 def lever(fake_lever, org_a):
     """A connection with no webhook registered in the fake: moves announce nothing."""
-    catalog_test(TEST)
-    state = control(fake_lever, "GET", "state")
-    tokens = control(fake_lever, "POST", "tokens")
-    with tenant_context(org_a):
-        connection = Connection.objects.create(
-            org=org_a, provider="lever", status="active", is_sandbox=True,
-            credentials=json.dumps({"access_token": tokens["access_token"]}),
-            config={"api_url": fake_lever.api_url, "perform_as": state["users"][0]["id"]})
-        mapping = StageMapping.objects.create(org=org_a, connection=connection,
-                                              stage_id=PHONE_SCREEN, stage_name="Phone Screen",
-                                              tests=[TEST])
+    connection, mapping, _ = connect_to_fake(fake_lever, org_a, tests=[TEST])
+    assert mapping.stage_id == PHONE_SCREEN
     return connection, mapping
 
 

@@ -22,7 +22,7 @@ from assessments.scoring import score_test
 from integrations import outbox
 from integrations.models import Connection, Delivery
 from tenants.context import tenant_context
-from tests.integrations.lever.conftest import control
+from tests.integrations.lever.conftest import connect_to_fake, control
 
 pytestmark = pytest.mark.django_db
 
@@ -43,13 +43,7 @@ def envelope(slug="big-five-mini-ipip-20") -> dict:
 
 @pytest.fixture
 def setup(fake_lever, org_a):
-    state = control(fake_lever, "GET", "state")
-    tokens = control(fake_lever, "POST", "tokens")
-    with tenant_context(org_a):
-        connection = Connection.objects.create(
-            org=org_a, provider="lever", status="active", is_sandbox=True,
-            credentials=json.dumps({"access_token": tokens["access_token"]}),
-            config={"api_url": fake_lever.api_url, "perform_as": state["users"][0]["id"]})
+    connection, _, state = connect_to_fake(fake_lever, org_a)
     return connection, state["opportunities"][0]["id"]
 
 
