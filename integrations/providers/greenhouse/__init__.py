@@ -1,0 +1,1 @@
+"""Greenhouse Assessment Partner API: our partner endpoints and the fake Greenhouse."""
