@@ -1,0 +1,1 @@
+"""Ashby: the assessment partner integration (Ashby calls us; we call assessment.update)."""
