@@ -865,3 +865,30 @@ def test_add_completed_needs_a_known_candidate_and_the_same_auth(fake: FakeServe
     assert post_api(fake, _completed("who"), route=route, key="nope").status_code == 403
     assert post_api(fake, _completed("who"), route=route, User_Agent=None).status_code == 403
     assert post_api(fake, _completed("who"), route=route, Accept="*/*").status_code == 400
+
+
+def test_every_page_form_posts_and_redirects(fake: FakeServer, partner: StubPartner):
+    def form(path: str, data: dict) -> None:
+        reply = requests.post(f"{fake.url}/_control/{path}", data=data, allow_redirects=False,
+                              timeout=10,  # as a browser sends it, even with no fields
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert reply.status_code == 303 and reply.headers["Location"] == "/", reply.text
+
+    form("configure", {"partner_url": "", "partner_key": "", "key_field": "password",
+                       "api_keys": "a, b"})
+    assert state(fake)["config"]["partner_url"] == partner.url  # empty fields: unchanged
+    assert state(fake)["config"]["api_keys"] == ["a", "b"]
+    form("list", {})
+    assert 'option value="numerical"' in requests.get(f"{fake.url}/", timeout=5).text
+    form("start", {"assessment_type_id": "big-five", "application_status": "Lead"})
+    assert partner.requests[-1]["headers"]["authorization"] == basic("", DEFAULT_PARTNER_KEY)
+    assert partner.requests[-1]["body"]["application"]["status"] == "Lead"
+    aid = state(fake)["assessments"][0]["assessment_id"]
+    form("cancel", {"assessment_id": aid})
+    assert state(fake)["assessments"][0]["cancelled"] is True
+    form("faults", {"route": "update", "status": "429", "times": "1",
+                    "scope": "integration-partner"})
+    assert state(fake)["faults"][0]["headers"] == {"Retry-After": "2",
+                                                   "X-RateLimit-Scope": "integration-partner"}
+    form("reset", {})
+    assert state(fake)["assessments"] == [] and state(fake)["faults"] == []

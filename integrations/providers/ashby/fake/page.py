@@ -11,6 +11,7 @@ import json
 
 from integrations.fakekit import Reply, Request
 
+from .partner import STATUSES
 from .state import Store
 
 
@@ -28,6 +29,7 @@ class Page(Store):
         type_input = (f'<select name="assessment_type_id">{types}</select>' if types else
                       '<input name="assessment_type_id" placeholder="assessment_type_id" '
                       'required>')
+        statuses = "".join(f"<option>{e(s)}</option>" for s in STATUSES)
         rows = []
         for a in reversed(state["assessments"]):
             result = a["result"]
@@ -73,6 +75,7 @@ class Page(Store):
             '<input name="last_name" placeholder="Last name"> '
             '<input name="email" type="email" placeholder="Email"> '
             '<input name="application_id" placeholder="application id (to resend)"> '
+            f'<select name="application_status">{statuses}</select> '
             "<button>Start</button></form>"
             "<h2>Assessments</h2><table border=1 cellpadding=4><tr><th>Assessment</th>"
             "<th>Candidate</th><th>State</th><th>Result</th><th>Updates</th><th></th></tr>"

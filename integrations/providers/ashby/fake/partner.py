@@ -16,7 +16,7 @@ from integrations.fakekit import ApiError, basic_auth, call, now_ms
 from . import rules
 from .state import Store, new_id
 
-STATUSES = ("Active", "Lead", "Hired", "Archived")
+STATUSES = ("Active", "Lead", "Hired", "Archived")  # the page offers these; any string is sent
 
 
 class Partner(Store):
