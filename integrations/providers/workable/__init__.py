@@ -1,0 +1,1 @@
+"""Workable: the Assessments Provider API (Workable calls us; we PUT results to its callback)."""
