@@ -65,6 +65,29 @@ class CatalogTest(models.Model):
         return self.evidence in HIRE_ELIGIBLE
 
 
+class TestPackage(TenantModel):
+    """An org's named, ordered set of catalog tests, offered to every ATS as one test.
+
+    ATSes see it next to the single tests with the id `package:<slug>` (assessments.packages);
+    Workable allows one test per job, so a package is how a job there gets several.
+    """
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60,
+                            help_text="Part of the id the ATSes see: package:<slug>.")
+    description = models.CharField(max_length=300, blank=True)
+    tests = models.JSONField(default=list, help_text="Ordered catalog test slugs.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org", "slug"], name="testpackage_slug")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # --- Candidates, invitations, attempts, results (issue 3) --------------------------------------
 # Every row below is tenant-owned (TenantModel: `org` + forced row-level security). Nothing here
 # knows which ATS a candidate came from beyond `Invitation.source` and the opaque `source_ref`.

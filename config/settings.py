@@ -164,6 +164,20 @@ if FAKE_LEVER_URL and urlsplit(FAKE_LEVER_URL).scheme not in ("http", "https"):
                                "https:// (or be empty)")
 # Ashby
 ASHBY_API_URL = parse("ASHBY_API_URL", "str", default="https://api.ashbyhq.com")
+# Greenhouse and Workable tell us where to send results (the PATCH `url`, the `callback_url`);
+# production connections only send there when the host is one of these domains or below one
+# (an SSRF guard, DESIGN §4). Sandbox connections may call any host, the built-in fakes included.
+GREENHOUSE_CALLBACK_DOMAINS = parse("GREENHOUSE_CALLBACK_DOMAINS", "list",
+                                    default=["greenhouse.io"])
+WORKABLE_CALLBACK_DOMAINS = parse("WORKABLE_CALLBACK_DOMAINS", "list", default=["workable.com"])
+# The built-in fakes of the partner ATSes, started by `make run` for the demo org's sandbox
+# connections (and by `manage.py run_fake_ats <ats>` without --port).
+FAKE_GREENHOUSE_PORT = parse("FAKE_GREENHOUSE_PORT", "int", default=8002)
+FAKE_ASHBY_PORT = parse("FAKE_ASHBY_PORT", "int", default=8003)
+FAKE_WORKABLE_PORT = parse("FAKE_WORKABLE_PORT", "int", default=8004)
+for _name in ("FAKE_GREENHOUSE_PORT", "FAKE_ASHBY_PORT", "FAKE_WORKABLE_PORT"):
+    if not 1 <= globals()[_name] <= 65535:
+        raise ImproperlyConfigured(f"{_name} is malformed: it must be a port (1-65535)")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

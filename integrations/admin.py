@@ -49,7 +49,8 @@ class StageMappingInline(admin.StackedInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         kwargs["form"] = type("StageMappingForm", (StageMappingForm,),
-                              {"lists": live_lists(obj), "catalog": test_choices()})
+                              {"lists": live_lists(obj),
+                                "catalog": test_choices(getattr(request, "org", None))})
         return super().get_formset(request, obj, **kwargs)
 
 

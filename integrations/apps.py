@@ -9,9 +9,8 @@ class IntegrationsConfig(AppConfig):
         from assessments.signals import invitation_status_changed, result_created, verdict_given
 
         from . import hooks
-        from .providers.lever import tags as lever_tags
 
         result_created.connect(hooks.on_result_created, dispatch_uid="integrations.result")
-        invitation_status_changed.connect(lever_tags.on_invitation_status_changed,
-                                          dispatch_uid="integrations.lever.tags")
+        invitation_status_changed.connect(hooks.on_invitation_status_changed,
+                                          dispatch_uid="integrations.status")
         verdict_given.connect(hooks.on_verdict_given, dispatch_uid="integrations.verdict")

@@ -12,10 +12,15 @@ from .models import StageMapping
 TEST_SLOTS = 5  # ordered test pickers per mapping (an invitation takes up to MAX_TESTS)
 
 
-def test_choices() -> list[tuple[str, str]]:
-    """Tests a mapping may send: the current catalog, hire-eligible only (experimental hidden)."""
+def test_choices(org=None) -> list[tuple[str, str]]:
+    """What a mapping may send: the org's test packages, then the current hire-eligible catalog
+    (experimental tests hidden). Without an org, the catalog only."""
     from assessments.models import CatalogTest
+    from assessments.packages import offerings
 
+    if org is not None:
+        return [(o.id, ("Package: " if o.is_package else "") + o.name
+                 + (f" (~{o.minutes} min)" if o.minutes else "")) for o in offerings(org)]
     rows = (CatalogTest.objects.current().hire_eligible().filter(retired_at__isnull=True)
             .order_by("name").only("slug", "name", "estimated_minutes"))
     return [(t.slug, f"{t.name} (~{t.estimated_minutes} min)" if t.estimated_minutes else t.name)

@@ -1,54 +1,57 @@
-"""Where assessments' events become outbox deliveries (DESIGN §2 flow 3).
+"""Where assessments' events become outbox deliveries (DESIGN §2 flows 3 and 4).
 
-Receivers run inside the transaction that scored the result, so the Delivery rows commit with
-it (or not at all). They do no I/O: outbox.enqueue defers the Celery message to on_commit.
+Receivers run inside the transaction that made the change (a result scored, a status changed,
+a verdict given), so the Delivery rows commit with it or not at all. They do no I/O:
+outbox.enqueue defers the Celery message to on_commit. Which ATS is owed what is the adapter's
+business (`on_result`, `on_status_changed`, `on_verdict`); this module only finds the adapter of
+the connection the invitation came through.
 """
 
 from __future__ import annotations
 
 import logging
 
-from . import outbox
-from .models import Connection
+from . import outbox, registry
+from .models import Connection, ConnectionStatus
 
 log = logging.getLogger("integrations.hooks")
 
 
-def _lever_connection(invitation, what: str):
-    """The connection a Lever invitation came through, or None (logged)."""
-    if invitation.source != "lever":
+def adapter_for(invitation, what: str):
+    """The adapter of the connection `invitation` came through, or None (logged when lost)."""
+    if invitation.source not in registry.PROVIDERS:
+        return None  # API, manual: no ATS to write back to
+    connection_id = (invitation.source_ref or {}).get("connection_id")
+    connection = (Connection.objects.filter(public_id=connection_id, provider=invitation.source)
+                  .exclude(status=ConnectionStatus.DISCONNECTED).first()
+                  if connection_id else None)
+    if connection is None:
+        log.warning("integrations.hooks.no_connection invitation=%s source=%s: %s not written "
+                    "back", invitation.public_id, invitation.source, what)
         return None
-    ref = invitation.source_ref or {}
-    connection = Connection.objects.filter(public_id=ref.get("connection_id")).first()
-    if connection is None or not ref.get("opportunity_id"):
-        log.warning("integrations.hooks.no_connection invitation=%s: %s not written back",
-                    invitation.public_id, what)
-        return None
-    return connection
+    return registry.adapter(connection)
+
+
+def _enqueue(adapter, org, items) -> None:
+    for item in items:
+        outbox.enqueue(org, kind=f"{adapter.key}.{item.what}", key=item.key,
+                       payload=item.payload, connection=adapter.connection)
 
 
 def on_result_created(sender, result, **kwargs) -> None:
-    invitation = result.invitation
-    ref = invitation.source_ref or {}
-    connection = _lever_connection(invitation, f"result {result.public_id}")
-    if connection is None:
-        return
-    outbox.enqueue(result.org, kind="lever.result", connection=connection,
-                   key=f"result:{result.public_id}:lever:{connection.public_id}",
-                   payload={"envelope": result.envelope,
-                            "opportunity_id": ref["opportunity_id"]})
+    adapter = adapter_for(result.invitation, f"result {result.public_id}")
+    if adapter is not None:
+        _enqueue(adapter, result.org, adapter.on_result(result))
+
+
+def on_invitation_status_changed(sender, invitation, old_status, new_status, **kwargs) -> None:
+    adapter = adapter_for(invitation, f"status {new_status}")
+    if adapter is not None:
+        _enqueue(adapter, invitation.org, adapter.on_status_changed(invitation, old_status,
+                                                                    new_status))
 
 
 def on_verdict_given(sender, invitation, **kwargs) -> None:
-    connection = _lever_connection(invitation, "verdict")
-    if connection is None:
-        return
-    key = f"verdict:{invitation.public_id}:{invitation.verdict_at.isoformat()}"
-    by = invitation.verdict_by.get_full_name() or invitation.verdict_by.email \
-        if invitation.verdict_by else ""
-    outbox.enqueue(invitation.org, kind="lever.verdict", connection=connection, key=key,
-                   payload={"invitation_id": str(invitation.public_id), "marker": key,
-                            "verdict": invitation.verdict, "by": by,
-                            "opportunity_id": invitation.source_ref["opportunity_id"],
-                            "result_ids": [str(r) for r in invitation.results.values_list(
-                                "public_id", flat=True)]})
+    adapter = adapter_for(invitation, "verdict")
+    if adapter is not None:
+        _enqueue(adapter, invitation.org, adapter.on_verdict(invitation))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -167,3 +168,63 @@ class DeliveryAttempt(TenantModel):
     class Meta:
         indexes = [models.Index(fields=["org", "delivery", "started_at"],
                                 name="attempt_by_delivery")]
+
+
+class PartnerKey(TenantModel):
+    """A key an ATS presents to us (Greenhouse/Ashby Basic, Workable Bearer), stored as SHA-256.
+
+    Shown once when issued. Rotating issues a new key and lets the old ones work until
+    `expires_at` (the overlap window), so the customer can change it in the ATS without downtime.
+    """
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE,
+                                   related_name="partner_keys")
+    prefix = models.CharField(max_length=20, help_text="The first characters, to tell keys apart.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    expires_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="Set when a newer key replaced this one.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "connection"], name="partnerkey_connection")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class ExternalAssessment(TenantModel):
+    """One assessment an ATS asked for through its partner API, and the invitation that serves it.
+
+    `idempotency_key` is the ATS's natural key (Greenhouse application+test, Ashby
+    application+assessment type, Workable callback_url); the unique constraint makes a retried or
+    concurrent start return the same `public_id` instead of inviting twice. `state` holds what the
+    provider needs later (callback URL, last timestamp sent) and is read only by its package.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE,
+                                   related_name="external_assessments")
+    invitation = models.ForeignKey("assessments.Invitation", on_delete=models.CASCADE,
+                                   related_name="external_assessments")
+    idempotency_key = models.CharField(max_length=300)
+    offering_id = models.CharField(max_length=200,
+                                   help_text="The test or package id the ATS chose.")
+    offering_name = models.CharField(max_length=200, blank=True)
+    state = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "idempotency_key"],
+                                               name="external_assessment_once")]
+        indexes = [models.Index(fields=["org", "invitation"], name="external_by_invitation")]
+
+    def __str__(self) -> str:
+        return f"{self.connection.provider} {self.offering_name or self.offering_id}"

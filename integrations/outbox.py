@@ -3,8 +3,9 @@
 Workers deliver with retries: exponential backoff with full jitter, `Retry-After` honoured, every
 try recorded as a DeliveryAttempt, and at least 72 hours before a transient failure is given up.
 A lost Celery message costs nothing: the sweeper (beat) re-enqueues whatever is due and untouched.
-Handlers are looked up by `Delivery.kind` in HANDLERS (dotted paths, imported lazily); each takes
-the Delivery and raises integrations.errors on failure.
+A Delivery of kind "<provider>.<what>" is delivered by that connection's adapter
+(`adapter.deliver`, integrations.base); kinds without a connection (outbound webhooks) are looked
+up in HANDLERS (dotted paths, imported lazily). Handlers raise integrations.errors on failure.
 """
 
 from __future__ import annotations
@@ -18,16 +19,13 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from . import registry
 from .errors import AuthError, PermanentProviderError, ProviderError, RateLimited
 from .models import Connection, ConnectionStatus, Delivery, DeliveryAttempt, DeliveryStatus
 
 log = logging.getLogger("integrations.outbox")
 
-HANDLERS = {
-    "lever.result": "integrations.providers.lever.writeback.deliver_result",
-    "lever.verdict": "integrations.providers.lever.verdicts.deliver_verdict",
-    "lever.tags": "integrations.providers.lever.tags.deliver_tags",
-}
+HANDLERS: dict[str, str] = {}
 GIVE_UP_AFTER = timedelta(hours=72)
 MAX_BACKOFF_SECONDS = 3600
 
@@ -37,14 +35,20 @@ def backoff(attempts: int) -> float:
     return random.uniform(1, min(10 * 2 ** min(attempts, 12), MAX_BACKOFF_SECONDS))
 
 
-def handler_for(kind: str):
-    module, _, name = HANDLERS[kind].rpartition(".")
-    return getattr(importlib.import_module(module), name)
+def handler_for(delivery: Delivery):
+    """What delivers `delivery`: its connection's adapter, or a HANDLERS entry."""
+    if delivery.kind in HANDLERS:
+        module, _, name = HANDLERS[delivery.kind].rpartition(".")
+        return getattr(importlib.import_module(module), name)
+    if delivery.connection_id is None:
+        raise PermanentProviderError(f"no handler for {delivery.kind!r}")
+    return registry.adapter(delivery.connection).deliver
 
 
 def enqueue(org, *, kind: str, key: str, payload: dict, connection=None) -> Delivery:
     """Write a Delivery (once per key) and hand it to a worker after the transaction commits."""
-    if kind not in HANDLERS:
+    if kind not in HANDLERS and (connection is None
+                                 or kind.partition(".")[0] != connection.provider):
         raise ValueError(f"no outbox handler for {kind!r}")
     delivery, created = Delivery.objects.get_or_create(
         org=org, key=key, defaults={"kind": kind, "payload": payload, "connection": connection})
@@ -75,7 +79,7 @@ def attempt(delivery_id: int) -> float | None:
         started, clock = timezone.now(), time.monotonic()
         error, status_code, retry_in = None, None, None
         try:
-            handler_for(delivery.kind)(delivery)
+            handler_for(delivery)(delivery)
         except PermanentProviderError as exc:
             error, status_code = exc, getattr(exc, "status_code", None)
         except ProviderError as exc:  # transient, rate limited, or auth (reconnect needed)

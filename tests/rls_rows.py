@@ -159,7 +159,33 @@ def delivery_attempt(org):
     return DeliveryAttempt.objects.create(org=org, delivery=delivery(org))
 
 
+def test_package(org):
+    from assessments.models import TestPackage
+
+    return TestPackage.objects.create(org=org, name=f"p{next(_n)}", slug=f"p{next(_n)}",
+                                      tests=["big-five-mini-ipip-20"])
+
+
+def partner_key(org):
+    from integrations.models import PartnerKey
+
+    n = next(_n)
+    return PartnerKey.objects.create(org=org, connection=connection(org), prefix=f"k{n}",
+                                     key_hash=f"{n:064d}")
+
+
+def external_assessment(org):
+    from integrations.models import ExternalAssessment
+
+    return ExternalAssessment.objects.create(org=org, connection=connection(org),
+                                             invitation=invitation(org),
+                                             idempotency_key=f"k{next(_n)}", offering_id="x")
+
+
 ROW_FACTORIES.update({
+    "assessments.TestPackage": test_package,
+    "integrations.PartnerKey": partner_key,
+    "integrations.ExternalAssessment": external_assessment,
     "integrations.Connection": connection,
     "integrations.StageMapping": stage_mapping,
     "integrations.InboundEvent": inbound_event,

@@ -1,20 +1,17 @@
-"""`python manage.py run_fake_ats lever --port P`: run a fake ATS until Ctrl-C (or SIGTERM).
-
-Only Lever exists today; Greenhouse, Ashby and Workable come with their integrations (issue 5)
-and exit with code 2 and a message saying so.
-"""
+"""`python manage.py run_fake_ats {lever,greenhouse,ashby,workable} --port P`: run a fake ATS
+until Ctrl-C (or SIGTERM). Each provider's fake lives in `integrations/providers/<key>/fake/`."""
 
 from __future__ import annotations
 
+import importlib
 import signal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.providers.lever.fake import FAKE_API_KEY, FAKE_CLIENT_ID, FAKE_CLIENT_SECRET
+from integrations import registry
 
-KNOWN = ("lever", "greenhouse", "ashby", "workable")
-NOT_BUILT = ("greenhouse", "ashby", "workable")
+KNOWN = tuple(registry.FAKES)
 
 
 def _interrupt(signum, frame):
@@ -22,43 +19,67 @@ def _interrupt(signum, frame):
 
 
 class Command(BaseCommand):
-    help = "Run a fake ATS (OAuth, API and signed webhooks) for demos and tests, until Ctrl-C."
+    help = "Run a fake ATS for demos and tests, until Ctrl-C."
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
 
     def add_arguments(self, parser):
         parser.add_argument("ats", help=f"which ATS: {', '.join(KNOWN)}")
         parser.add_argument("--port", type=int, default=None,
-                            help="port to listen on (0 picks a free one; Lever's default: "
-                                 "FAKE_LEVER_PORT)")
+                            help="port to listen on (0 picks a free one; default: "
+                                 "FAKE_<ATS>_PORT)")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--site-url", default=None,
                             help="the fake's own public base URL (default http://host:port)")
+        parser.add_argument("--partner-url", default=None,
+                            help="partner ATSes: where our endpoints are (default "
+                                 "SITE_URL/integrations/<ats>)")
         parser.add_argument("--allow-remote-webhooks", action="store_true",
-                            help="also deliver webhooks to non-loopback URLs")
+                            help="Lever: also deliver webhooks to non-loopback URLs")
 
-    def handle(self, *args, ats: str, port, host, site_url, allow_remote_webhooks, **options):
+    def handle(self, *args, ats: str, port, host, site_url, partner_url, allow_remote_webhooks,
+               **options):
         ats = ats.lower()
-        if ats in NOT_BUILT:
-            raise CommandError(f"the fake {ats.title()} is not built yet (it comes with its "
-                               "integration, issue 5); only `lever` runs today", returncode=2)
-        if ats != "lever":
+        if ats not in KNOWN:
             raise CommandError(f"unknown ATS {ats!r}: choose one of {', '.join(KNOWN)}",
                                returncode=2)
-        from integrations.providers.lever.fake import run_fake_lever
-
-        port = settings.FAKE_LEVER_PORT if port is None else port
+        if port is None:
+            port = getattr(settings, f"FAKE_{ats.upper()}_PORT", 0)
         try:
-            server = run_fake_lever(host, port, site_url=site_url,
-                                    allow_remote_webhooks=allow_remote_webhooks)
+            server = self._start(ats, host, port, site_url, partner_url, allow_remote_webhooks)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
                                "(choose another --port)") from None
         signal.signal(signal.SIGTERM, _interrupt)
-        self.stdout.write(f"Fake Lever on {server.url}  (API {server.api_url}, OAuth "
-                          f"{server.fake.base_url}); page: {server.fake.base_url}/")
-        self.stdout.write(f"client_id={FAKE_CLIENT_ID} client_secret={FAKE_CLIENT_SECRET} "
-                          f"api_key={FAKE_API_KEY}")
+        for line in self._describe(ats, server):
+            self.stdout.write(line)
         self.stdout.flush()
         server.wait()
-        self.stdout.write("Fake Lever stopped.")
+        self.stdout.write(f"Fake {ats.title()} stopped.")
+
+    def _start(self, ats, host, port, site_url, partner_url, allow_remote_webhooks):
+        if ats == "lever":
+            from integrations.providers.lever.fake import run_fake_lever
+
+            return run_fake_lever(host, port, site_url=site_url,
+                                  allow_remote_webhooks=allow_remote_webhooks)
+        try:
+            fake = importlib.import_module(registry.FAKES[ats])
+        except ModuleNotFoundError:
+            raise CommandError(f"the fake {ats.title()} is not built yet", returncode=2) from None
+        partner_url = partner_url or f"{settings.SITE_URL}/integrations/{ats}"
+        return fake.run(host, port, site_url=site_url, partner_url=partner_url)
+
+    def _describe(self, ats, server) -> list[str]:
+        if ats == "lever":
+            from integrations.providers.lever.fake import (
+                FAKE_API_KEY,
+                FAKE_CLIENT_ID,
+                FAKE_CLIENT_SECRET,
+            )
+
+            return [f"Fake Lever on {server.url}  (API {server.api_url}, OAuth "
+                    f"{server.fake.base_url}); page: {server.fake.base_url}/",
+                    f"client_id={FAKE_CLIENT_ID} client_secret={FAKE_CLIENT_SECRET} "
+                    f"api_key={FAKE_API_KEY}"]
+        return list(importlib.import_module(registry.FAKES[ats]).describe(server))

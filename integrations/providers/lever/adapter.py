@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 
 from config.redis import redis_client
+from integrations.base import OAUTH, STAGE_MAPPINGS, VERDICTS, WEBHOOKS, Outgoing, ProviderAdapter
 from integrations.errors import NotFound
 from integrations.http import build_user_agent
 from integrations.ratelimit import TokenBucket
@@ -117,6 +118,7 @@ def stage_changed(connection, opportunity_id: str, stage_id: str, *,
     a transaction: each mapping row is locked while its open invitations are checked and the new
     one created, so two deliveries of the same change processed at once make one invitation.
     """
+    from assessments import packages
     from assessments.invitations import InvitationError, create_invitation
     from assessments.models import Invitation
     from integrations.models import StageMapping
@@ -153,7 +155,8 @@ def stage_changed(connection, opportunity_id: str, stage_id: str, *,
         try:
             with transaction.atomic():
                 invitation, _ = create_invitation(
-                    connection.org, tests=list(mapping.tests), source="lever",
+                    connection.org, tests=packages.expand(connection.org, list(mapping.tests)),
+                    source="lever",
                     candidate={"email": candidate.email, "first_name": candidate.first_name,
                                "last_name": candidate.last_name,
                                "external_id": candidate.opportunity_id},
@@ -169,3 +172,75 @@ def stage_changed(connection, opportunity_id: str, stage_id: str, *,
                  "invitation=%s", connection.public_id, candidate.opportunity_id,
                  invitation.public_id)
     return "; ".join(outcomes)
+
+
+class LeverAdapter(ProviderAdapter):
+    """Lever: OAuth + signed webhooks in; feedback forms, notes, tags and verdicts out.
+
+    The work lives in this package's modules (connect, inbound, writeback, tags, verdicts,
+    reconcile); this class is the thin part the rest of Assay calls.
+    """
+
+    key = "lever"
+    name = "Lever"
+    features = frozenset({OAUTH, WEBHOOKS, STAGE_MAPPINGS, VERDICTS})
+
+    def _opportunity(self, invitation, what: str) -> str | None:
+        opportunity = (invitation.source_ref or {}).get("opportunity_id")
+        if not opportunity:
+            log.warning("integrations.lever.no_opportunity invitation=%s: %s not written back",
+                        invitation.public_id, what)
+        return opportunity
+
+    def on_status_changed(self, invitation, old_status, new_status) -> list[Outgoing]:
+        from . import tags
+
+        event = tags.event_for(old_status, new_status)
+        opportunity = self._opportunity(invitation, "tag") if event else None
+        tag = tags.tag_names(self.connection)[event] if opportunity else ""
+        if not tag:
+            return []  # no event, no opportunity, or the tag is switched off for this connection
+        key = f"tags:{event}:{invitation.public_id}:lever:{self.connection.public_id}"
+        return [Outgoing("tags", key, {"opportunity_id": opportunity, "add": [tag],
+                                       "event": event})]
+
+    def on_result(self, result) -> list[Outgoing]:
+        opportunity = self._opportunity(result.invitation, f"result {result.public_id}")
+        if not opportunity:
+            return []
+        key = f"result:{result.public_id}:lever:{self.connection.public_id}"
+        return [Outgoing("result", key, {"envelope": result.envelope,
+                                         "opportunity_id": opportunity})]
+
+    def on_verdict(self, invitation) -> list[Outgoing]:
+        opportunity = self._opportunity(invitation, "verdict")
+        if not opportunity:
+            return []
+        key = f"verdict:{invitation.public_id}:{invitation.verdict_at.isoformat()}"
+        by = invitation.verdict_by.get_full_name() or invitation.verdict_by.email \
+            if invitation.verdict_by else ""
+        return [Outgoing("verdict", key, {
+            "invitation_id": str(invitation.public_id), "marker": key,
+            "verdict": invitation.verdict, "by": by, "opportunity_id": opportunity,
+            "result_ids": [str(r) for r in invitation.results.values_list("public_id",
+                                                                            flat=True)]})]
+
+    def deliver_result(self, delivery) -> None:
+        from .writeback import deliver_result
+
+        deliver_result(delivery)
+
+    def deliver_verdict(self, delivery) -> None:
+        from .verdicts import deliver_verdict
+
+        deliver_verdict(delivery)
+
+    def deliver_tags(self, delivery) -> None:
+        from .tags import deliver_tags
+
+        deliver_tags(delivery)
+
+    def endpoint_urls(self) -> list[tuple[str, str]]:
+        from .connect import webhook_url
+
+        return [("Webhook URL (registered in Lever for you)", webhook_url(self.connection))]

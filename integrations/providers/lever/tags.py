@@ -4,10 +4,10 @@ Lever's guidance for assessment vendors (brief §2: "update tags as the candidat
 lets recruiters filter their pipeline by where a candidate is. Tags are added, never removed:
 an opportunity may hold several invitations (one per mapping), so "invited" stays true of it.
 
-- A receiver of `assessments.signals.invitation_status_changed` writes one outbox Delivery
-  (kind "lever.tags", keyed per invitation and event) in the transaction that created or
-  completed the invitation; it does no I/O. The worker then calls `addTags`, which Lever treats as
-  a set union, so a retried delivery changes nothing.
+- `LeverAdapter.on_status_changed` (called by integrations.hooks on every status change) owes
+  one outbox Delivery (kind "lever.tags", keyed per invitation and event), written in the
+  transaction that created or completed the invitation; it does no I/O. The worker then calls
+  `addTags`, which Lever treats as a set union, so a retried delivery changes nothing.
 - Per connection, `Connection.config["tags"] = {"invited": "...", "completed": "..."}` renames a
   tag; an empty string switches that tag off. Both are on by default.
 """
@@ -19,7 +19,6 @@ import logging
 log = logging.getLogger("integrations.lever.tags")
 
 DEFAULT_TAGS = {"invited": "Assay: invited", "completed": "Assay: completed"}
-KIND = "lever.tags"
 
 
 def tag_names(connection) -> dict[str, str]:
@@ -39,34 +38,6 @@ def event_for(old_status: str | None, new_status: str) -> str | None:
     if new_status == "completed":
         return "completed"
     return None
-
-
-def on_invitation_status_changed(sender, invitation, old_status, new_status, **kwargs) -> None:
-    """Signal receiver: owe Lever a tag when a Lever invitation is created or completed."""
-    from integrations import outbox
-    from integrations.models import Connection, ConnectionStatus
-
-    if invitation.source != "lever":
-        return
-    event = event_for(old_status, new_status)
-    if event is None:
-        return
-    ref = invitation.source_ref or {}
-    if not ref.get("opportunity_id") or not ref.get("connection_id"):
-        return
-    connection = (Connection.objects.filter(public_id=ref["connection_id"])
-                  .exclude(status=ConnectionStatus.DISCONNECTED).first())
-    if connection is None:
-        log.info("integrations.lever.tags.no_connection invitation=%s event=%s",
-                 invitation.public_id, event)
-        return
-    tag = tag_names(connection)[event]
-    if not tag:
-        return  # switched off for this connection
-    outbox.enqueue(invitation.org, kind=KIND, connection=connection,
-                   key=f"tags:{event}:{invitation.public_id}:lever:{connection.public_id}",
-                   payload={"opportunity_id": ref["opportunity_id"], "add": [tag],
-                            "event": event})
 
 
 def deliver_tags(delivery) -> None:
