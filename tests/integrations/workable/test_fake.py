@@ -244,6 +244,13 @@ def test_a_partner_must_refuse_a_missing_or_wrong_token(fake, partner, mode):
     assert control(fake, "POST", "tests", auth=mode)["errors"] == []
 
 
+def test_an_unknown_auth_mode_is_refused_before_anything_is_sent(fake, partner):
+    for action in ("tests", "assessments"):
+        out = control(fake, "POST", action, expect=400, auth="basic", test_id="1")
+        assert "auth must be one of" in out["message"]
+    assert partner.requests == [] and control(fake, "GET", "state")["assessments"] == []
+
+
 def test_a_token_can_be_presented_for_another_connection(fake, partner):
     partner.answers[("GET", "/tests")] = (200, {"tests": []})
     control(fake, "POST", "tests", token="second-connection-token")
@@ -260,8 +267,10 @@ def test_an_unreachable_partner_is_recorded(fake, partner):
 def test_without_a_partner_url_the_actions_say_so():
     server = run()
     try:
-        out = control(server, "POST", "tests", expect=409)
-        assert out["status"] == 409 and "partner_url" in out["message"]
+        for action in ("tests", "assessments"):
+            out = control(server, "POST", action, expect=409, test_id="1")
+            assert out["status"] == 409 and "partner_url" in out["message"]
+        assert control(server, "GET", "state")["assessments"] == []
     finally:
         server.stop()
 

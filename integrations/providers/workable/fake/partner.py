@@ -55,15 +55,20 @@ class Partner(Store):
             raise ApiError(400, "token must be a string")
         return f"Bearer {token}"
 
-    def _partner(self, method: str, path: str, opts: dict, body: Any = None
-                 ) -> tuple[dict, CallResult]:
-        """One call to the partner (without the lock); the request as it will be recorded."""
+    def _ready(self, opts: dict) -> tuple[str, str | None]:
+        """The partner's base URL and the Authorization to present, or a 4xx saying why not."""
         with self.lock:
             base = self.config["partner_url"]
             authorization = self._authorization(opts)
         if not base:
             raise ApiError(409, "partner_url is not configured: POST /_control/configure "
                                 '{"partner_url": "<site>/integrations/workable"}')
+        return base, authorization
+
+    def _partner(self, method: str, path: str, opts: dict, body: Any = None
+                 ) -> tuple[dict, CallResult]:
+        """One call to the partner (without the lock); the request as it will be recorded."""
+        base, authorization = self._ready(opts)
         headers = {"Accept": "application/json"}
         if authorization:
             headers["Authorization"] = authorization
@@ -138,6 +143,7 @@ class Partner(Store):
 
     def create_assessment(self, spec: dict) -> dict:
         """POST /assessments; an existing ``callback_url`` re-sends that assessment's request."""
+        self._ready(spec)  # refuse before a record exists
         with self.lock:
             existing = self.by_callback_url(spec["callback_url"]) \
                 if spec.get("callback_url") else None
