@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from tenants.context import platform_context
 
+from . import registry
 from .models import Connection, ConnectionStatus, PartnerKey
 
 log = logging.getLogger("integrations.partner_keys")
@@ -53,6 +54,12 @@ def issue(connection: Connection, *, overlap: timedelta | None = DEFAULT_OVERLAP
         PartnerKey.objects.create(org_id=connection.org_id, connection=connection,
                                   prefix=raw[:len(KEY_PREFIX) + 6], key_hash=hash_key(raw),
                                   created_at=now, created_by=by)
+        adapter = registry.adapter(connection)
+        before = connection.credentials
+        adapter.on_key_issued(raw)
+        if connection.credentials != before:
+            Connection.objects.filter(pk=connection.pk).update(
+                credentials=connection.credentials)
     log.info("integrations.partner_key.issued connection=%s overlap=%s", connection.public_id,
              overlap)
     return raw
