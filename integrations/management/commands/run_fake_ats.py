@@ -58,28 +58,15 @@ class Command(BaseCommand):
         self.stdout.write(f"Fake {ats.title()} stopped.")
 
     def _start(self, ats, host, port, site_url, partner_url, allow_remote_webhooks):
-        if ats == "lever":
-            from integrations.providers.lever.fake import run_fake_lever
-
-            return run_fake_lever(host, port, site_url=site_url,
-                                  allow_remote_webhooks=allow_remote_webhooks)
         try:
             fake = importlib.import_module(registry.FAKES[ats])
         except ModuleNotFoundError:
             raise CommandError(f"the fake {ats.title()} is not built yet", returncode=2) from None
+        if ats == "lever":
+            return fake.run(host, port, site_url=site_url,
+                            allow_remote_webhooks=allow_remote_webhooks)
         partner_url = partner_url or f"{settings.SITE_URL}/integrations/{ats}"
         return fake.run(host, port, site_url=site_url, partner_url=partner_url)
 
     def _describe(self, ats, server) -> list[str]:
-        if ats == "lever":
-            from integrations.providers.lever.fake import (
-                FAKE_API_KEY,
-                FAKE_CLIENT_ID,
-                FAKE_CLIENT_SECRET,
-            )
-
-            return [f"Fake Lever on {server.url}  (API {server.api_url}, OAuth "
-                    f"{server.fake.base_url}); page: {server.fake.base_url}/",
-                    f"client_id={FAKE_CLIENT_ID} client_secret={FAKE_CLIENT_SECRET} "
-                    f"api_key={FAKE_API_KEY}"]
         return list(importlib.import_module(registry.FAKES[ats]).describe(server))

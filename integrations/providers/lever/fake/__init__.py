@@ -20,6 +20,21 @@ from .server import FakeLeverServer, main, run_fake_lever
 from .state import FAKE_API_KEY, FAKE_CLIENT_ID, FAKE_CLIENT_SECRET, WEBHOOK_EVENTS
 from .webhooks import CONDITION_EVENTS, ORIGINS
 
+
+def run(host: str = "127.0.0.1", port: int = 0, *, site_url: str | None = None,
+        partner_url: str | None = None, **options) -> FakeLeverServer:
+    """The entry point every fake shares (integrations.registry.FAKES). Lever calls us by
+    webhooks registered through its API, so `partner_url` is not needed here."""
+    return run_fake_lever(host, port, site_url=site_url, **options)
+
+
+def describe(server: FakeLeverServer) -> list[str]:
+    return [f"Fake Lever on {server.url}  (API {server.api_url}, OAuth {server.fake.base_url}); "
+            f"page: {server.fake.base_url}/",
+            f"client_id={FAKE_CLIENT_ID} client_secret={FAKE_CLIENT_SECRET} "
+            f"api_key={FAKE_API_KEY}"]
+
+
 __all__ = [
     "CONDITION_EVENTS",
     "DEFAULT_SCORE_OPTIONS",
@@ -32,6 +47,8 @@ __all__ = [
     "ORIGINS",
     "SEED_NAMESPACE",
     "WEBHOOK_EVENTS",
+    "describe",
+    "run",
     "ApiError",
     "FakeLever",
     "FakeLeverServer",
