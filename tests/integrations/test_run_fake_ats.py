@@ -58,6 +58,22 @@ def test_run_fake_ats_lever_serves_the_api_until_stopped():
             proc.wait()
 
 
+@pytest.mark.parametrize("ats", ["greenhouse", "ashby", "workable"])
+def test_run_fake_ats_runs_each_partner_fake_until_stopped(ats):
+    proc = run(ats, "--port", "0", "--partner-url", "http://127.0.0.1:9/integrations/" + ats)
+    try:
+        url = first_line_matching(proc, rf"Fake {ats.title()} on (http://127\.0\.0\.1:\d+)")
+        state = requests.get(f"{url.group(1)}/_control/state", timeout=5)
+        assert state.status_code == 200
+        assert state.json()["config"]["partner_url"] == f"http://127.0.0.1:9/integrations/{ats}"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_an_unknown_ats_is_refused():
     proc = run("bamboo")
     output, _ = proc.communicate(timeout=60)
