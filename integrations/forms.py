@@ -1,13 +1,17 @@
-"""Console forms of the integrations: who results are posted as, and stage mappings checked
-against the ATS's live lists and the current catalog."""
+"""Console forms of the integrations: who results are posted as, stage mappings checked against
+the ATS's live lists and the current catalog, and the partner-ATS connection forms (add, rotate
+the key, replace the credential we present to the ATS)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django import forms
 
-from .models import StageMapping
+from . import registry
+from .base import PARTNER_API
+from .models import Connection, StageMapping
 
 TEST_SLOTS = 5  # ordered test pickers per mapping (an invitation takes up to MAX_TESTS)
 
@@ -161,3 +165,94 @@ class StageMappingForm(forms.ModelForm):
         elif not self.cleaned_data.get("posting_id"):
             self.instance.posting_name = ""
         return self.cleaned_data.get("posting_id") or ""
+
+
+# -- partner ATSes (Greenhouse, Ashby, Workable): they call us with a key we issue ---------------
+
+SANDBOX_HELP = ("A sandbox connection is for trying things out (the ATS's sandbox account or the "
+                "built-in fakes): it is marked “sandbox” everywhere, its invitations are marked "
+                "sandbox, and it never counts towards quotas (there are no quotas yet).")
+
+# Rotation overlap: how long the keys issued before keep working (None: they stop at once).
+OVERLAPS = {"now": None, "24h": timedelta(hours=24), "7d": timedelta(days=7)}
+OVERLAP_CHOICES = [("now", "Old keys stop now"), ("24h", "Old keys work 24 more hours"),
+                   ("7d", "Old keys work 7 more days")]
+
+
+def partner_providers() -> list[tuple[str, str]]:
+    """(key, name) of every provider whose adapter is installed and is called by its ATS with a
+    partner key. Lever is absent: it connects with OAuth ("Connect Lever")."""
+    found = []
+    for key in registry.available():
+        cls = registry.adapter_class(key)
+        if PARTNER_API in cls.features:
+            found.append((key, cls.name or key.title()))
+    return found
+
+
+def credential_field(label: str, help_text: str = "", *, required: bool) -> forms.CharField:
+    """Write-only: a password input that never renders the stored value back."""
+    return forms.CharField(label=label, required=required, strip=True, max_length=4000,
+                           help_text=help_text,
+                           widget=forms.PasswordInput(render_value=False,
+                                                      attrs={"autocomplete": "off"}))
+
+
+class PartnerConnectionForm(forms.Form):
+    """Add a Greenhouse/Ashby/Workable connection. The outbound credential may be left empty
+    when the ATS only issues it after our key is entered there (Workable); the connection page
+    then says results cannot be sent until it is entered."""
+
+    provider = forms.ChoiceField(label="ATS")
+    name = forms.CharField(max_length=100, help_text="How this connection is listed, e.g. "
+                                                     "“Greenhouse (EU account)”.")
+    is_sandbox = forms.BooleanField(label="Sandbox", required=False, help_text=SANDBOX_HELP)
+    credential = credential_field(
+        "Credential Assay presents to the ATS", required=False,
+        help_text="Only for ATSes that need one (Ashby: the Ashby API key; Workable: the token "
+                  "Workable shows after you enter Assay's key there). Stored encrypted, never "
+                  "shown again; you can replace it later.")
+
+    def __init__(self, *args, org, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.org = org
+        self.fields["provider"].choices = [("", "— choose an ATS —"), *partner_providers()]
+
+    def adapter_class(self):
+        return registry.adapter_class(self.cleaned_data["provider"])
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the connection a name.", code="required")
+        return name
+
+    def clean(self):
+        data = super().clean()
+        provider, name = data.get("provider"), data.get("name")
+        if provider and name and Connection.objects.filter(
+                org=self.org, provider=provider, name__iexact=name).exists():
+            self.add_error("name", "This organization already has a connection with this "
+                                   "name for this ATS (was the form sent twice?).")
+        if provider and data.get("credential") and not self.adapter_class().outbound_credential:
+            self.add_error("credential", f"{self.adapter_class().name} needs no credential "
+                                         "from you: leave this empty.")
+        return data
+
+
+class RotateKeyForm(forms.Form):
+    overlap = forms.ChoiceField(choices=OVERLAP_CHOICES, initial="24h",
+                                label="Keys issued before")
+
+    def overlap_delta(self) -> timedelta | None:
+        return OVERLAPS[self.cleaned_data["overlap"]]
+
+
+class CredentialForm(forms.Form):
+    credential = credential_field("New value", required=True)
+
+    def __init__(self, *args, label: str = "", help_text: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["credential"].label = f"New {label}"
+        self.fields["credential"].help_text = help_text
