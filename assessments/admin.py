@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Prefetch
 from django.shortcuts import redirect
@@ -5,10 +6,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from tenants.admin_base import OrgScopedAdmin, ReadOnlyMixin
+from integrations.forms import OrderedTestsField, test_choices
+from tenants.admin_base import ManagerOnlyAdmin, OrgScopedAdmin, ReadOnlyMixin
 
 from .forms import ManualInvitationForm
 from .invitations import (
+    MAX_TESTS,
     InvitationError,
     cancel_invitation,
     candidate_url,
@@ -16,7 +19,17 @@ from .invitations import (
     give_verdict,
     resend_invitation,
 )
-from .models import Attempt, Candidate, CatalogTest, Invitation, InvitationTest, Result, Source
+from .models import (
+    Attempt,
+    Candidate,
+    CatalogTest,
+    Invitation,
+    InvitationTest,
+    Result,
+    Source,
+    TestPackage,
+)
+from .packages import PACKAGE_PREFIX
 
 
 @admin.register(CatalogTest)
@@ -273,3 +286,68 @@ class ResultAdmin(ReadOnlyMixin, OrgScopedAdmin):
             for dim in obj.envelope["dimensions"]))
         return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
                            head, rows)
+
+
+class TestPackageForm(forms.ModelForm):
+    """Name, slug, ordered catalog tests (current and hire-eligible only: no packages inside
+    packages), active flag. The slug is the id ATSes store (`package:<slug>`), so it is fixed
+    once saved."""
+
+    tests = OrderedTestsField(label="Tests", slots=MAX_TESTS, help_text=(
+        "Taken in this order. Only current, hire-eligible catalog tests are offered "
+        "(experimental ones are hidden; a package cannot contain another package)."))
+
+    org = None  # set per request by the admin
+
+    class Meta:
+        model = TestPackage
+        fields = ["org", "name", "slug", "description", "tests", "is_active"]  # org: superusers
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tests"].set_choices(test_choices(), list(self.instance.tests or []))
+        if "slug" in self.fields:
+            self.fields["slug"].help_text = (
+                "Lowercase letters, digits and hyphens. ATSes see the package as "
+                f"“{PACKAGE_PREFIX}<slug>”; it cannot be changed once saved.")
+
+    def clean(self):
+        data = super().clean()
+        slug = data.get("slug")
+        org = data.get("org") or (self.instance.org if self.instance.org_id else self.org)
+        if slug and org is not None and TestPackage.objects.filter(org=org, slug=slug).exclude(
+                pk=self.instance.pk).exists():
+            self.add_error("slug", "Another package of this organization has this slug.")
+        return data
+
+
+@admin.register(TestPackage)
+class TestPackageAdmin(ManagerOnlyAdmin):
+    """An org's named, ordered sets of catalog tests, offered to every ATS (and to Lever stage
+    mappings) as one test. Owners and admins edit; everyone else in the org reads."""
+
+    form = TestPackageForm
+    list_display = ["name", "offering_id", "test_list", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    @admin.display(description="Id the ATSes see", ordering="slug")
+    def offering_id(self, obj):
+        return f"{PACKAGE_PREFIX}{obj.slug}"
+
+    @admin.display(description="Tests")
+    def test_list(self, obj):
+        names = dict(CatalogTest.objects.current().filter(slug__in=obj.tests)
+                     .values_list("slug", "name"))
+        return ", ".join(names.get(slug, f"{slug} (not available)") for slug in obj.tests)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug"] if obj is not None else []
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj is not None else self.prepopulated_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"org": getattr(request, "org", None)})
