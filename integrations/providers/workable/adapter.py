@@ -24,9 +24,9 @@ class WorkableAdapter(ProviderAdapter):
     inbound_auth = "bearer"
     outbound_credential = "Workable access token"
     outbound_credential_help = (
-        "The token Workable shows when you add Assay as an assessment provider in Workable "
-        "(Settings → Integrations). It is NOT the partner key you gave Workable: that one "
-        "Workable sends to us; this one we send to Workable with each result.")
+        "The access token Workable issues when the Assay assessment integration is created in "
+        "your Workable account. It is NOT the partner key you gave Workable: that one Workable "
+        "sends to us; this one we send to Workable with each status change and result.")
     endpoints = (("Tests (GET)", "workable_tests"),
                  ("Assessments (POST)", "workable_assessments"))
 
