@@ -37,7 +37,13 @@ class GreenhouseAdapter(ProviderAdapter):
     # -- keys -----------------------------------------------------------------------------------
 
     def on_key_issued(self, raw_key: str) -> None:
-        """Keep the new key for the PATCH, and the one before it for a rotation's overlap."""
+        """Keep the new key for the PATCH, and the one before it for a rotation's overlap.
+
+        A connection marked "needs reconnect" (Greenhouse refused our key on a PATCH) is active
+        again: the new key is the fix, and pending PATCHes use it on their next try.
+        """
+        from integrations.models import Connection, ConnectionStatus
+
         previous = self.credential()
         self.set_credential(raw_key)
         stored = json.loads(self.connection.credentials)
@@ -46,6 +52,10 @@ class GreenhouseAdapter(ProviderAdapter):
         else:
             stored.pop("previous", None)
         self.connection.credentials = json.dumps(stored)
+        if self.connection.status == ConnectionStatus.NEEDS_RECONNECT:
+            Connection.objects.filter(pk=self.connection.pk).update(
+                status=ConnectionStatus.ACTIVE)
+            self.connection.status = ConnectionStatus.ACTIVE
 
     def keys(self) -> list[str]:
         """The keys to present on the PATCH, newest first."""

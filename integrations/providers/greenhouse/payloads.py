@@ -63,7 +63,7 @@ def metadata(invitation, envelopes: list[dict]) -> dict:
     facts = {
         "Started At": _iso(invitation.started_at),
         "Completed At": _iso(invitation.completed_at),
-        "Time Taken (minutes)": round(seconds / 60, 1) if seconds else None,
+        "Time Taken (minutes)": round(seconds / 60, 1) if envelopes else None,
         "Quality Flags": ", ".join(flag.replace("_", " ") for flag in flags) or "none",
         "Verdict": VERDICTS.get(invitation.verdict),
     }

@@ -18,6 +18,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "greenhouse"
 TEST = "big-five-mini-ipip-20"
 BASE = "/integrations/greenhouse"
 TAKE_HOME = "https://app.greenhouse.io/integrations/testing_partners/take_home_tests"
+PATCH_URL = f"{TAKE_HOME}/12345"  # the url of send_test__full.json
 
 
 def basic(username: str, password: str = "") -> str:

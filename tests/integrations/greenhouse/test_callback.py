@@ -21,11 +21,18 @@ from integrations.models import Connection, Delivery, ExternalAssessment
 from integrations.providers.greenhouse.client import GreenhouseClient, basic_key
 from tenants.context import tenant_context
 from tests.integrations.contract import complete_invitation
-from tests.integrations.greenhouse.conftest import TAKE_HOME, connect, fixture, send, status
+from tests.integrations.greenhouse.conftest import (
+    PATCH_URL,
+    TAKE_HOME,
+    connect,
+    fixture,
+    send,
+    status,
+)
 
 pytestmark = pytest.mark.django_db
 
-URL = f"{TAKE_HOME}/12345"
+URL = PATCH_URL
 
 
 def start(client, connection, key, **changes) -> tuple[str, Invitation]:
@@ -215,6 +222,23 @@ def test_issuing_keys_keeps_the_newest_two(greenhouse):
     assert registry.adapter(connection).keys() == [third, second]
     stored = connection.credentials
     assert first not in stored and third in json.loads(stored).values()
+
+
+def test_a_new_key_fixes_a_refused_one(completed):
+    connection, _, _, delivery = completed
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.PATCH, URL, status=401)
+        attempt(connection, delivery)
+    assert connection.status == "needs_reconnect"
+    with tenant_context(connection.org):
+        new_key = partner_keys.issue(connection, overlap=None)
+        connection.refresh_from_db()
+    assert connection.status == "active"
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.PATCH, URL, status=200)
+        delivery = attempt(connection, delivery)
+        assert rsps.calls[0].request.headers["Authorization"] == basic_key(new_key)
+    assert delivery.status == "delivered"
 
 
 def test_no_key_kept_is_an_auth_error_saying_what_to_do(completed):

@@ -413,7 +413,7 @@ def test_status_when_complete_has_the_profile_url_the_score_and_flat_metadata(
     assert metadata["Started At"].endswith("Z")
     assert metadata["Verdict"] is None
     assert isinstance(metadata["Quality Flags"], str)
-    assert "Time Taken (minutes)" in metadata
+    assert isinstance(metadata["Time Taken (minutes)"], float)
 
     with tenant_context(connection.org):
         give_verdict(invitation, "up")
