@@ -2,8 +2,9 @@
 
 - The test database is created and migrated in owner mode, like `migrate`; every test then runs
   as DATABASE_APP_ROLE, so row-level security is in force exactly as in production.
-- Tests use their own Redis database (index 9 of REDIS_URL's server), so a `make run` beside
-  them keeps its queues.
+- Tests use their own Redis database (the first free index from 9 to 15 of REDIS_URL's server,
+  claimed per pytest process in database 8), so a `make run` beside them keeps its queues and
+  two test runs side by side never take each other's Celery tasks.
 - `celery_worker` starts a real `celery worker` process on the test database; tests using it
   need `transactional_db` so the worker sees their rows.
 """
@@ -20,12 +21,40 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_REDIS_DB = 9
+TEST_REDIS_DBS = range(9, 16)
+CLAIMS_DB = 8
+CLAIM_SECONDS = 6 * 3600  # a killed run's claim lapses on its own
+_claimed: list[tuple[str, str]] = []
+
+
+def _with_db(url: str, db: int) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
 
 
 def _test_redis_url(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
+    """Claim a free test database for this process (falls back to the first one)."""
+    import redis
+
+    claims = redis.Redis.from_url(_with_db(url, CLAIMS_DB), socket_connect_timeout=2)
+    try:
+        for db in TEST_REDIS_DBS:
+            key = f"assay:test-redis-db:{db}"
+            if claims.set(key, os.getpid(), nx=True, ex=CLAIM_SECONDS):
+                _claimed.append((url, key))
+                return _with_db(url, db)
+    except redis.RedisError:
+        pass  # an unreachable Redis is reported by the tests that need it
+    return _with_db(url, TEST_REDIS_DBS[0])
+
+
+def pytest_unconfigure(config):
+    import redis
+
+    for url, key in _claimed:
+        try:
+            redis.Redis.from_url(_with_db(url, CLAIMS_DB), socket_connect_timeout=2).delete(key)
+        except redis.RedisError:
+            pass
 
 
 def pytest_configure(config):
