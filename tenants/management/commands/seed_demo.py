@@ -113,7 +113,8 @@ class Command(BaseCommand):
             _, created = TestPackage.objects.get_or_create(
                 org=org, slug=DEMO_PACKAGE_SLUG,
                 defaults={"name": DEMO_PACKAGE_NAME, "tests": list(DEMO_PACKAGE_TESTS),
-                          "description": "Two short questionnaires (about 6 minutes)."})
+                          "description": "Big Five quick screen, then self-efficacy: two short "
+                                         "questionnaires."})
         if created:
             self.stdout.write(f"Demo test package {DEMO_PACKAGE_NAME!r} created.")
 
