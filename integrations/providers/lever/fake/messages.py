@@ -1,12 +1,11 @@
-"""Request, Reply, ApiError and the millisecond clock: the vocabulary every module shares."""
+"""Request, Reply, ApiError and the millisecond clock (shared by every fake: integrations.fakekit),
+and Lever's error codes."""
 
 from __future__ import annotations
 
-import json
-import time
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qs
+from integrations.fakekit import ApiError, Reply, Request, now_ms
+
+__all__ = ["ERROR_CODES", "ApiError", "Reply", "Request", "bad", "now_ms"]
 
 ERROR_CODES = {
     400: "BadRequestError",
@@ -17,53 +16,6 @@ ERROR_CODES = {
     500: "InternalServerError",
     503: "ServiceUnavailable",
 }
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
-
-
-@dataclass
-class Reply:
-    status: int
-    body: Any = None  # dict/list -> JSON, str -> HTML
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-    def arg(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[-1] if values else None
-
-    @property
-    def is_form(self) -> bool:
-        return self.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
-
-    def json(self) -> Any:
-        if self.is_form:
-            return {k: v[-1] for k, v in parse_qs(self.body.decode()).items()}
-        if not self.body.strip():
-            return {}
-        try:
-            parsed = json.loads(self.body)
-        except ValueError as exc:
-            raise ApiError(400, f"Invalid JSON body: {exc}") from None
-        if not isinstance(parsed, dict):
-            raise ApiError(400, "The JSON body must be an object")
-        return parsed
 
 
 def bad(message: str) -> ApiError:

@@ -3,94 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from .messages import Request
+from integrations.fakekit import FakeServer
+
 from .router import FakeLever
 from .state import FAKE_API_KEY, FAKE_CLIENT_ID, FAKE_CLIENT_SECRET
 
 logger = logging.getLogger("integrations.lever.fake")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in two writes; don't stall on ACKs
-    server: FakeLeverServer
-
-    def _handle(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        request = Request(
-            method=self.command,
-            path=parts.path,
-            query=parse_qs(parts.query),
-            headers={k.lower(): v for k, v in self.headers.items()},
-            body=self.rfile.read(length) if length else b"",
-        )
-        reply = self.server.fake.dispatch(request)
-        if isinstance(reply.body, str):
-            payload, ctype = reply.body.encode(), "text/html; charset=utf-8"
-        elif reply.body is None:
-            payload, ctype = b"", None
-        else:
-            payload, ctype = json.dumps(reply.body).encode(), "application/json; charset=utf-8"
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        if ctype:
-            self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _handle
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("fake-lever %s - %s", self.address_string(), format % args)
-
-
-class FakeLeverServer(ThreadingHTTPServer):
-    """The HTTP server, already serving in a daemon thread; ``stop()`` ends everything."""
-
-    daemon_threads = True
-    allow_reuse_address = True
+class FakeLeverServer(FakeServer):
+    """The HTTP server (integrations.fakekit), already serving in a daemon thread once started;
+    ``stop()`` ends everything."""
 
     def __init__(self, host: str, port: int, site_url: str | None, **options: Any) -> None:
-        super().__init__((host, port), _Handler)
-        self.url = f"http://{host}:{self.server_address[1]}"
-        self.fake = FakeLever(site_url or self.url, **options)
-        self.thread = threading.Thread(
-            target=self.serve_forever,
-            kwargs={"poll_interval": 0.05},  # stop() returns within ~50 ms
-            daemon=True,
-            name=f"fake-lever-{self.server_address[1]}",
-        )
+        super().__init__("fake-lever", host, port, lambda url: FakeLever(url, **options),
+                         site_url)
 
     @property
     def api_url(self) -> str:
         return f"{self.fake.base_url}/v1"
-
-    def stop(self) -> None:
-        self.fake.stopping.set()
-        self.shutdown()
-        self.server_close()
-        for thread in [self.thread, *self.fake.threads]:
-            thread.join(timeout=6)
-
-    def wait(self) -> None:
-        """Block until Ctrl-C (for the CLI and ``manage.py run_fake_ats``)."""
-        try:
-            while self.thread.is_alive():
-                self.thread.join(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self.stop()
 
 
 def run_fake_lever(
@@ -115,8 +49,7 @@ def run_fake_lever(
         client_secret=client_secret,
         allow_remote_webhooks=allow_remote_webhooks,
     )
-    server.thread.start()
-    return server
+    return server.start()
 
 
 def main(argv: list[str] | None = None) -> None:
