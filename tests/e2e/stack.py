@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from email import policy
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -272,3 +273,36 @@ def take_assessment(base_url: str, link: str, *, seed: int = 1, max_pages: int =
         answers.update(picked)
         page = browser.submit(page, path, {"page": number, "action": "next", **picked})
     raise AssertionError("the assessment did not finish")
+
+
+# --- partner ATSes (Greenhouse, Ashby, Workable) ------------------------------------------------
+
+@contextmanager
+def partner_services(request, monkeypatch, tmp_path):
+    """What every partner ATS's end-to-end stack shares: an SMTP capture, the real Celery worker
+    and gunicorn on a free port, both given SITE_URL and EMAIL_URL. Yields (web, smtp); the test
+    then starts its ATS's fake with `partner_url=f"{web.url}/integrations/<ats>"`."""
+    from tests.conftest import subprocess_env
+
+    smtp = SmtpCapture().start()
+    port = free_port()
+    for name, value in {"SITE_URL": f"http://127.0.0.1:{port}", "EMAIL_URL": smtp.url,
+                        "DEBUG": "false"}.items():
+        monkeypatch.setenv(name, value)  # read by subprocess_env(): web and worker alike
+    web = None
+    try:
+        request.getfixturevalue("celery_worker")  # flushes the test Redis first
+        web = WebServer(subprocess_env(), port, log_path=tmp_path / "gunicorn.log")
+        web.wait_ready()
+        yield web, smtp
+    finally:
+        if web is not None:
+            web.stop()
+        smtp.stop()
+
+
+def fake_control(fake, method: str, path: str, body: dict | None = None) -> dict:
+    """Call a fake ATS's /_control API; any non-2xx fails the test with the fake's answer."""
+    response = requests.request(method, f"{fake.url}/_control/{path}", json=body, timeout=30)
+    assert response.status_code < 300, (response.status_code, response.text)
+    return response.json()

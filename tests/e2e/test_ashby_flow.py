@@ -22,12 +22,12 @@ from integrations import partner_keys, registry, summary
 from integrations.models import Connection, Delivery
 from integrations.providers.ashby import fake as fake_ashby
 from tenants.context import tenant_context
-from tests.conftest import subprocess_env
 from tests.e2e.stack import (
     SmtpCapture,
     WebServer,
     candidate_link,
-    free_port,
+    fake_control,
+    partner_services,
     take_assessment,
     wait_until,
 )
@@ -46,10 +46,7 @@ class Stack:
         self.connection = connection
 
     def control(self, path: str, body: dict | None = None, method: str = "POST") -> dict:
-        response = requests.request(method, f"{self.fake.url}/_control/{path}", json=body,
-                                    timeout=30)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return fake_control(self.fake, method, path, body)
 
     def state(self) -> dict:
         return self.control("state", method="GET")
@@ -69,36 +66,24 @@ class Stack:
 def stack(transactional_db, make_org, monkeypatch, tmp_path, request):
     catalog_test(TEST)
     org = make_org("alpha")
-    smtp = SmtpCapture().start()
-    port = free_port()
-    site = f"http://127.0.0.1:{port}"
-    fake = fake_ashby.run("127.0.0.1", 0, partner_url=f"{site}/integrations/ashby",
-                          api_keys=[API_KEY])
-    # Read by subprocess_env(): the worker and the web server get the same environment.
-    for name, value in {"SITE_URL": site, "EMAIL_URL": smtp.url, "DEBUG": "false"}.items():
-        monkeypatch.setenv(name, value)
-    web = None
-    try:
-        request.getfixturevalue("celery_worker")  # flushes the test Redis first
-        web = WebServer(subprocess_env(), port, log_path=tmp_path / "gunicorn.log")
-        web.wait_ready()
-        # What the org admin does in the console: a sandbox Ashby connection pointing at the
-        # fake, the customer's Ashby API key entered, a partner key issued and handed to Ashby.
-        with tenant_context(org):
-            connection = Connection(org=org, provider="ashby", status="active",
-                                    is_sandbox=True, name="Ashby sandbox",
-                                    config={"api_url": fake.url})
-            registry.adapter(connection).set_credential(API_KEY)
-            connection.save()
-            key = partner_keys.issue(connection)
-        stack = Stack(web, smtp, fake, org, connection)
-        stack.control("configure", {"partner_key": key})
-        yield stack
-    finally:
-        if web is not None:
-            web.stop()
-        fake.stop()
-        smtp.stop()
+    with partner_services(request, monkeypatch, tmp_path) as (web, smtp):
+        fake = fake_ashby.run("127.0.0.1", 0, partner_url=f"{web.url}/integrations/ashby",
+                              api_keys=[API_KEY])
+        try:
+            # What the org admin does in the console: a sandbox Ashby connection pointing at the
+            # fake, the customer's Ashby API key entered, a partner key issued and handed over.
+            with tenant_context(org):
+                connection = Connection(org=org, provider="ashby", status="active",
+                                        is_sandbox=True, name="Ashby sandbox",
+                                        config={"api_url": fake.url})
+                registry.adapter(connection).set_credential(API_KEY)
+                connection.save()
+                key = partner_keys.issue(connection)
+            stack = Stack(web, smtp, fake, org, connection)
+            stack.control("configure", {"partner_key": key})
+            yield stack
+        finally:
+            fake.stop()
 
 
 def test_list_start_email_completion_and_result_in_ashby(stack):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 
 import pytest
-import requests
 
 from assessments.invitations import give_verdict
 from assessments.models import Invitation, Result
@@ -23,12 +22,12 @@ from integrations import partner_keys
 from integrations.models import Connection, Delivery, ExternalAssessment
 from integrations.providers.greenhouse import fake as fake_greenhouse
 from tenants.context import tenant_context
-from tests.conftest import subprocess_env
 from tests.e2e.stack import (
     SmtpCapture,
     WebServer,
     candidate_link,
-    free_port,
+    fake_control,
+    partner_services,
     take_assessment,
     wait_until,
 )
@@ -45,10 +44,7 @@ class Stack:
         self.connection = connection
 
     def control(self, verb: str, path: str, **body) -> dict:
-        response = requests.request(verb, f"{self.fake.url}/_control/{path}", json=body or None,
-                                    timeout=30)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return fake_control(self.fake, verb, path, body or None)
 
     def state(self) -> dict:
         return self.control("GET", "state")
@@ -76,26 +72,14 @@ def stack(transactional_db, make_org, monkeypatch, tmp_path, request):
         connection = Connection.objects.create(org=org, provider="greenhouse", status="active",
                                                is_sandbox=True, name="Greenhouse sandbox")
         key = partner_keys.issue(connection)
-    smtp = SmtpCapture().start()
-    port = free_port()
-    for name, value in {"SITE_URL": f"http://127.0.0.1:{port}", "EMAIL_URL": smtp.url,
-                        "DEBUG": "false"}.items():
-        monkeypatch.setenv(name, value)
-    web = fake = None
-    try:
-        request.getfixturevalue("celery_worker")  # flushes the test Redis first
-        web = WebServer(subprocess_env(), port, log_path=tmp_path / "gunicorn.log")
-        web.wait_ready()
+    with partner_services(request, monkeypatch, tmp_path) as (web, smtp):
         # Greenhouse is handed our four URLs and the key (the customer's part of the set-up).
         fake = fake_greenhouse.run(partner_url=f"{web.url}/integrations/greenhouse", key=key,
                                    status_read_delay=0.05)
-        yield Stack(web, smtp, fake, org, connection)
-    finally:
-        if fake is not None:
+        try:
+            yield Stack(web, smtp, fake, org, connection)
+        finally:
             fake.stop()
-        if web is not None:
-            web.stop()
-        smtp.stop()
 
 
 def test_send_test_to_greenhouse_holding_the_result_over_real_http(stack):

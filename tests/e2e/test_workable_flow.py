@@ -14,7 +14,6 @@ import time
 from datetime import timedelta
 
 import pytest
-import requests
 from django.utils import timezone
 
 from assessments.models import Invitation, Result
@@ -24,12 +23,12 @@ from integrations.models import Connection, Delivery
 from integrations.providers.workable import fake as fake_workable
 from integrations.providers.workable.adapter import WorkableAdapter
 from tenants.context import tenant_context
-from tests.conftest import subprocess_env
 from tests.e2e.stack import (
     SmtpCapture,
     WebServer,
     candidate_link,
-    free_port,
+    fake_control,
+    partner_services,
     take_assessment,
     wait_until,
 )
@@ -49,10 +48,7 @@ class Stack:
         self.connection = connection
 
     def control(self, verb: str, path: str, **body):
-        response = requests.request(verb, f"{self.fake.url}/_control/{path}",
-                                    json=body or None, timeout=30)
-        assert response.status_code < 300, (response.status_code, response.text)
-        return response.json()
+        return fake_control(self.fake, verb, path, body or None)
 
     def state(self) -> dict:
         return self.control("GET", "state")
@@ -76,27 +72,15 @@ def stack(transactional_db, make_org, monkeypatch, tmp_path, request):
         WorkableAdapter(connection).set_credential(WORKABLE_TOKEN)
         connection.save()
         key = partner_keys.issue(connection)
-    smtp = SmtpCapture().start()
-    port = free_port()
-    for name, value in {"SITE_URL": f"http://127.0.0.1:{port}", "EMAIL_URL": smtp.url,
-                        "DEBUG": "false"}.items():
-        monkeypatch.setenv(name, value)
-    web = fake = None
-    try:
-        request.getfixturevalue("celery_worker")  # flushes the test Redis first
-        web = WebServer(subprocess_env(), port, log_path=tmp_path / "gunicorn.log")
-        web.wait_ready()
+    with partner_services(request, monkeypatch, tmp_path) as (web, smtp):
         # Workable is given our partner key (it presents it to us) and issues its own token
         # (we present it on callbacks): two different tokens, brief §7.27.
         fake = fake_workable.run("127.0.0.1", 0, partner_url=f"{web.url}/integrations/workable",
                                  provider_token=key, workable_tokens=[WORKABLE_TOKEN])
-        yield Stack(web, smtp, fake, org, connection)
-    finally:
-        if fake is not None:
+        try:
+            yield Stack(web, smtp, fake, org, connection)
+        finally:
             fake.stop()
-        if web is not None:
-            web.stop()
-        smtp.stop()
 
 
 def send_assessment(stack: Stack) -> dict:
