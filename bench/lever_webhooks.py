@@ -68,6 +68,22 @@ def _pct(values, q):
 
 # -- set-up --------------------------------------------------------------------------------------
 
+def prepare_environment():
+    """A free port for gunicorn and an SMTP capture, this process's environment pointed at them
+    (and at Redis database 7), the database migrated and the catalog loaded."""
+    from tests.e2e.stack import SmtpCapture, free_port
+
+    redis = urlsplit(os.environ["REDIS_URL"])
+    port = free_port()
+    smtp = SmtpCapture().start()
+    os.environ.update(REDIS_URL=urlunsplit(redis._replace(path=f"/{BENCH_REDIS_DB}")),
+                      SITE_URL=f"http://127.0.0.1:{port}", EMAIL_URL=smtp.url,
+                      DJANGO_SETTINGS_MODULE="config.settings", DEBUG="false")
+    _manage("migrate", "--noinput", "-v", "0")
+    _manage("load_catalog")
+    return port, smtp
+
+
 def _setup(fake, site_url: str):
     import django
 
@@ -352,16 +368,9 @@ def main() -> int:
         parser.error("keep it bounded: rate <= 2000, seconds <= 60, changes <= 200, "
                      "clients <= 64")
 
-    from tests.e2e.stack import SmtpCapture, WebServer, free_port
+    from tests.e2e.stack import WebServer
 
-    redis = urlsplit(os.environ["REDIS_URL"])
-    port = free_port()
-    smtp = SmtpCapture().start()
-    os.environ.update(REDIS_URL=urlunsplit(redis._replace(path=f"/{BENCH_REDIS_DB}")),
-                      SITE_URL=f"http://127.0.0.1:{port}", EMAIL_URL=smtp.url,
-                      DJANGO_SETTINGS_MODULE="config.settings", DEBUG="false")
-    _manage("migrate", "--noinput", "-v", "0")
-    _manage("load_catalog")
+    port, smtp = prepare_environment()
     from integrations.providers.lever.fake import run_fake_lever
 
     fake = run_fake_lever()

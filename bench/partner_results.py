@@ -32,17 +32,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.lever_webhooks import (  # noqa: E402 - after the path set-up
-    BENCH_REDIS_DB,
-    _manage,
     _pct,
     _start_worker,
     _wait,
+    prepare_environment,
 )
 
 TEST = "big-five-mini-ipip-20"
@@ -208,16 +206,9 @@ def main() -> int:
     if not 0 < args.completions <= 200:
         parser.error("keep it bounded: completions <= 200")
 
-    from tests.e2e.stack import SmtpCapture, WebServer, free_port
+    from tests.e2e.stack import WebServer
 
-    redis = urlsplit(os.environ["REDIS_URL"])
-    port = free_port()
-    smtp = SmtpCapture().start()
-    os.environ.update(REDIS_URL=urlunsplit(redis._replace(path=f"/{BENCH_REDIS_DB}")),
-                      SITE_URL=f"http://127.0.0.1:{port}", EMAIL_URL=smtp.url,
-                      DJANGO_SETTINGS_MODULE="config.settings", DEBUG="false")
-    _manage("migrate", "--noinput", "-v", "0")
-    _manage("load_catalog")
+    port, smtp = prepare_environment()
     org, owner, fakes, _connections = _setup(os.environ["SITE_URL"])
     tmp = Path(tempfile.mkdtemp(prefix="assay-bench-"))
     web = WebServer(dict(os.environ), port, workers=args.workers, log_path=tmp / "gunicorn.log")

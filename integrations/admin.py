@@ -62,21 +62,6 @@ KEY_HOW = {
                     "Assay also accepts it as the password)",
     "bearer": "as a Bearer token (Authorization: Bearer <key>)",
 }
-# Where the customer pastes what (human text only; the adapter may say better: `setup_help`).
-WHERE_TO_PASTE = {
-    "greenhouse": "Give this key to your Greenhouse account manager, who enters it for your "
-                  "account. The endpoint URLs below are registered with Greenhouse's partner "
-                  "team (partners@greenhouse.io) once per Assay installation; Greenhouse only "
-                  "calls HTTPS URLs.",
-    "ashby": "Give Ashby the base URL below and this key (Ashby's assessment partner set-up "
-             "for your account). Also enter your Ashby API key on this page, so Assay can send "
-             "progress and results back to Ashby.",
-    "workable": "In your Workable account, add Assay as the assessment provider with the base "
-                "URL below and this key as the token. Workable then issues its own access "
-                "token: paste it on this page as the Workable access token.",
-}
-
-
 def live_lists(connection) -> LiveLists:
     """Lever's stages and postings for the mapping forms (cached 10 minutes per connection)."""
     if connection is None or connection.provider != "lever":
@@ -285,8 +270,7 @@ class ConnectionAdmin(ManagerOnlyAdmin):
         adapter = cls(connection)
         return {"endpoints": adapter.endpoint_urls(),
                 "key_how": KEY_HOW.get(cls.inbound_auth or "", ""),
-                "where": getattr(adapter, "setup_help", "")
-                or WHERE_TO_PASTE.get(connection.provider, "")}
+                "where": adapter.setup_help}
 
     # -- partner ATSes: add, rotate, revoke, replace the credential -----------------------------
 

@@ -48,6 +48,8 @@ class ProviderAdapter:
     # Connection.credentials); None when there is none to enter (Greenhouse reuses our key).
     outbound_credential: ClassVar[str | None] = None
     outbound_credential_help: ClassVar[str] = ""
+    # For the console: where the customer pastes our key and endpoint URLs in the ATS.
+    setup_help: ClassVar[str] = ""
     # Partner endpoints to hand to the ATS: (label, URL name in the `integrations` namespace).
     endpoints: ClassVar[tuple[tuple[str, str], ...]] = ()
 

@@ -7,6 +7,7 @@ and are read only by `integrations/providers/<key>/`.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -57,6 +58,17 @@ class Connection(TenantModel):
     def __str__(self) -> str:
         kind = "sandbox" if self.is_sandbox else "production"
         return f"{self.get_provider_display()} ({kind}) {self.name}".strip()
+
+    # "Last call received" is status for a person, not an audit trail: writing it on every
+    # webhook or partner call would make every call of a connection queue on one row lock.
+    LAST_INBOUND_EVERY = timedelta(seconds=30)
+
+    def note_inbound(self) -> None:
+        """Record that the ATS called us (at most once per LAST_INBOUND_EVERY)."""
+        now = timezone.now()
+        if self.last_inbound_at is None or now - self.last_inbound_at > self.LAST_INBOUND_EVERY:
+            Connection.objects.filter(pk=self.pk).update(last_inbound_at=now)
+            self.last_inbound_at = now
 
     def record_error(self, message: str) -> None:
         self.last_error, self.last_error_at = message[:2000], timezone.now()

@@ -20,9 +20,7 @@ import functools
 import json
 import logging
 import uuid
-from datetime import timedelta
 
-from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
@@ -35,11 +33,11 @@ from tenants.context import tenant_context
 
 from . import partner_keys
 from .models import Connection, ExternalAssessment, InboundEvent, InboundStatus
+from .webhooks import read_body
 
 log = logging.getLogger("integrations.partner")
 
 MAX_BODY_BYTES = 256 * 1024
-LAST_INBOUND_EVERY = timedelta(seconds=30)
 
 
 class PartnerError(Exception):
@@ -81,15 +79,7 @@ def partner_endpoint(provider: str, scheme: str, *, methods: tuple[str, ...],
                                           f"use {' or '.join(methods)}")
                 response["Allow"] = ", ".join(methods)
                 return response
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            try:
-                too_big = length > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES
-            except RequestDataTooBig:
-                too_big = True
-            if too_big:
+            if read_body(request, MAX_BODY_BYTES) is None:
                 log.warning("integrations.%s.too_large", name)
                 return error_response(413, "too_large",
                                       f"the body is larger than {MAX_BODY_BYTES} bytes")
@@ -101,7 +91,7 @@ def partner_endpoint(provider: str, scheme: str, *, methods: tuple[str, ...],
                 return error_response(401, "unauthorized", "missing, unknown or expired key")
             request.connection = connection
             with tenant_context(connection.org_id):
-                touch(connection)
+                connection.note_inbound()
                 try:
                     response = view(request, connection, *args, **kwargs)
                 except PartnerError as exc:
@@ -129,14 +119,6 @@ def json_body(request, *, allow_empty: bool = False) -> dict:
     if not isinstance(data, dict):
         raise bad_request("the body must be a JSON object")
     return data
-
-
-def touch(connection: Connection) -> None:
-    """Record "last call received" (at most every 30 s: status for a person, not an audit)."""
-    now = timezone.now()
-    if connection.last_inbound_at is None or now - connection.last_inbound_at > LAST_INBOUND_EVERY:
-        Connection.objects.filter(pk=connection.pk).update(last_inbound_at=now)
-        connection.last_inbound_at = now
 
 
 def json_response(body, status: int = 200) -> HttpResponse:

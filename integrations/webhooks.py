@@ -12,12 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import timedelta
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -35,11 +33,6 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
-# "Last webhook received" is status for a person, not an audit trail: writing it on every
-# delivery would make every webhook of a connection queue on one row lock.
-LAST_INBOUND_EVERY = timedelta(seconds=30)
-
-
 def find_connection(provider: str, public_id) -> Connection | None:
     """Resolve a webhook's org from its connection id: the one cross-org lookup it needs.
 
@@ -52,24 +45,29 @@ def find_connection(provider: str, public_id) -> Connection | None:
                       "last_inbound_at").first())
 
 
-def _read_body(request) -> bytes | None:
+def read_body(request, limit: int) -> bytes | None:
+    """The request body, or None when it is larger than `limit` bytes (answer 413).
+
+    Checks Content-Length first so an oversize body is refused without reading it; every
+    inbound route (webhooks here, partner calls in integrations.partner) reads through this.
+    """
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > MAX_BODY_BYTES:
+    if length > limit:
         return None
     try:
         body = request.body
     except RequestDataTooBig:
         return None
-    return None if len(body) > MAX_BODY_BYTES else body
+    return None if len(body) > limit else body
 
 
 @csrf_exempt
 @require_POST
 def lever_webhook(request, connection_id):
-    body = _read_body(request)
+    body = read_body(request, MAX_BODY_BYTES)
     if body is None:
         log.warning("integrations.lever.webhook.too_large connection=%s", connection_id)
         return _error(413, "too_large", f"the body is larger than {MAX_BODY_BYTES} bytes")
@@ -98,10 +96,7 @@ def lever_webhook(request, connection_id):
                 log.info("integrations.lever.webhook.duplicate connection=%s token=%s",
                          connection_id, payload["token"])
                 return JsonResponse({"status": "duplicate"})
-            now = timezone.now()
-            if connection.last_inbound_at is None or (
-                    now - connection.last_inbound_at > LAST_INBOUND_EVERY):
-                Connection.objects.filter(pk=connection.pk).update(last_inbound_at=now)
+            connection.note_inbound()
             if handled:
                 from .tasks import process_inbound_event
 

@@ -34,6 +34,9 @@ class AshbyAdapter(ProviderAdapter):
         f"An Ashby API key with the {PERMISSION} permission (Ashby: Admin → Integrations → "
         "API keys). Assay sends it as the HTTP Basic username when it posts progress and "
         "results to Ashby (assessment.update).")
+    setup_help = ("Give Ashby the base URL below and this key (Ashby's assessment partner set-up "
+                  "for your account). Also enter your Ashby API key on this page, so Assay can "
+                  "send progress and results back to Ashby.")
     endpoints = (
         ("assessment.list", "ashby_assessment_list"),
         ("assessment.start", "ashby_assessment_start"),

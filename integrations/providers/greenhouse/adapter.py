@@ -27,6 +27,10 @@ class GreenhouseAdapter(ProviderAdapter):
     outbound_credential = None
     outbound_credential_help = ("Nothing to enter: the completion PATCH to Greenhouse uses the "
                                 "newest partner key issued here, kept encrypted.")
+    setup_help = ("Give this key to your Greenhouse account manager, who enters it for your "
+                  "account. The endpoint URLs below are registered with Greenhouse's partner "
+                  "team (partners@greenhouse.io) once per Assay installation; Greenhouse only "
+                  "calls HTTPS URLs.")
     endpoints = (
         ("list_tests URL", "greenhouse_list_tests"),
         ("send_test URL", "greenhouse_send_test"),

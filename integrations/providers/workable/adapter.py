@@ -27,6 +27,9 @@ class WorkableAdapter(ProviderAdapter):
         "The access token Workable issues when the Assay assessment integration is created in "
         "your Workable account. It is NOT the partner key you gave Workable: that one Workable "
         "sends to us; this one we send to Workable with each status change and result.")
+    setup_help = ("In your Workable account, add Assay as the assessment provider with the base "
+                  "URL below and this key as the token. Workable then issues its own access "
+                  "token: paste it on this page as the Workable access token.")
     endpoints = (("Tests (GET)", "workable_tests"),
                  ("Assessments (POST)", "workable_assessments"))
 
