@@ -106,17 +106,9 @@ class StageMappingInline(admin.StackedInline):
         return super().get_formset(request, obj, **kwargs)
 
 
-def adapter_class_of(provider: str):
-    """The provider's adapter class, or None while it is not installed."""
-    try:
-        return registry.adapter_class(provider)
-    except (ImportError, LookupError, AttributeError):
-        return None
-
-
 def partner_class(connection):
     """The adapter class when the ATS calls us with a partner key (Greenhouse, Ashby, Workable)."""
-    cls = adapter_class_of(connection.provider)
+    cls = registry.installed_class(connection.provider)
     return cls if cls is not None and PARTNER_API in cls.features else None
 
 
@@ -168,7 +160,7 @@ class ConnectionAdmin(ManagerOnlyAdmin):
         return super().get_fields(request, obj)
 
     def get_inlines(self, request, obj):
-        cls = adapter_class_of(obj.provider) if obj is not None else None
+        cls = registry.installed_class(obj.provider) if obj is not None else None
         return self.inlines if cls is not None and STAGE_MAPPINGS in cls.features else []
 
     def has_add_permission(self, request):

@@ -111,6 +111,3 @@ class ProviderAdapter:
     def on_key_issued(self, raw_key: str) -> None:
         """A new partner key was issued (shown once). Greenhouse presents the same key on its
         PATCH, so its adapter keeps an encrypted copy here; others need nothing."""
-
-    def supports(self, feature: str) -> bool:
-        return feature in self.features

@@ -35,13 +35,14 @@ def adapter(connection):
     return adapter_class(connection.provider)(connection)
 
 
+def installed_class(provider: str):
+    """The provider's adapter class, or None when it is unknown or its package is missing."""
+    try:
+        return adapter_class(provider)
+    except (ImportError, LookupError, AttributeError):
+        return None
+
+
 def available() -> list[str]:
-    """Providers whose adapter module exists (all four once issue 5 lands)."""
-    found = []
-    for key in PROVIDERS:
-        try:
-            adapter_class(key)
-        except ImportError:
-            continue
-        found.append(key)
-    return found
+    """Providers whose adapter is installed (all four since issue 5)."""
+    return [key for key in PROVIDERS if installed_class(key) is not None]
